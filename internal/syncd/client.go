@@ -1,0 +1,269 @@
+package syncd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// OpKind names what an Op does in the container.
+type OpKind string
+
+// The kinds of Op a Batch can carry.
+const (
+	OpWrite  OpKind = opWrite
+	OpMkdir  OpKind = opMkdir
+	OpRemove OpKind = opRemove
+	OpChown  OpKind = opChown
+)
+
+// Owner is a numeric uid and gid to give a path in the container.
+type Owner struct{ UID, GID int }
+
+// Op is one change to apply in the container at Path (absolute, slash-separated).
+type Op struct {
+	Kind OpKind
+	Path string
+	// Source is the host file whose content an OpWrite sends, read at send time.
+	Source string
+	// Mode overrides the host file's permission bits for OpWrite, and sets them for OpMkdir.
+	Mode fs.FileMode
+	// Owner, when set, is applied to the written, created or chowned path.
+	Owner *Owner
+}
+
+// WriteOp copies host file src to container path dst.
+func WriteOp(src, dst string) Op { return Op{Kind: OpWrite, Path: dst, Source: src} }
+
+// MkdirOp creates container directory dst and its parents.
+func MkdirOp(dst string, mode fs.FileMode) Op { return Op{Kind: OpMkdir, Path: dst, Mode: mode} }
+
+// RemoveOp deletes container path dst and everything below it.
+func RemoveOp(dst string) Op { return Op{Kind: OpRemove, Path: dst} }
+
+// ChownOp gives container path dst to uid and gid.
+func ChownOp(dst string, uid, gid int) Op {
+	return Op{Kind: OpChown, Path: dst, Owner: &Owner{UID: uid, GID: gid}}
+}
+
+// Batch is a group of ops the server applies in order and acknowledges once.
+type Batch struct {
+	Ops []Op
+}
+
+// Client speaks to a Serve on the other end of a stream, usually the stdin
+// and stdout of a long-lived exec in the container. A Client is for one
+// goroutine at a time. When a call's context ends before the answer arrives
+// the stream is out of step: the Client refuses further calls and the owner
+// should close the stream.
+type Client struct {
+	w      *bufio.Writer
+	r      *bufio.Reader
+	nextID uint64
+	broken error
+	buf    []byte
+}
+
+// NewClient returns a Client that sends on w and reads acks from r.
+func NewClient(w io.Writer, r io.Reader) *Client {
+	return &Client{w: bufio.NewWriterSize(w, 64<<10), r: bufio.NewReader(r), buf: make([]byte, 64<<10)}
+}
+
+// Hello tells the server which container directories (the rule targets) it may change.
+func (c *Client) Hello(ctx context.Context, roots []string) error {
+	_, err := c.exchange(ctx, func(id uint64) ([]string, error) {
+		return nil, writeFrame(c.w, &header{Op: opHello, ID: id, Roots: roots, Version: Version})
+	})
+	if err != nil {
+		return fmt.Errorf("sync hello: %w", err)
+	}
+	return nil
+}
+
+// Apply sends b, reading each written file from the host now so the latest
+// content goes, and waits for the server's ack. It returns the round trip
+// time. Ops that failed on either side come back as an *AckError; the other
+// ops of the batch were applied.
+func (c *Client) Apply(ctx context.Context, b Batch) (time.Duration, error) {
+	start := time.Now()
+	_, err := c.exchange(ctx, func(id uint64) ([]string, error) {
+		var local []string
+		for _, op := range b.Ops {
+			if err := c.send(op, &local); err != nil {
+				return local, err
+			}
+		}
+		return local, writeFrame(c.w, &header{Op: opCommit, ID: id})
+	})
+	return time.Since(start), err
+}
+
+// List asks the server for the Manifest of container directory root, for an initial sync.
+func (c *Client) List(ctx context.Context, root string, hash bool) ([]Entry, error) {
+	ack, err := c.exchange(ctx, func(id uint64) ([]string, error) {
+		if err := writeFrame(c.w, &header{Op: opList, Path: root, Hash: hash}); err != nil {
+			return nil, err
+		}
+		return nil, writeFrame(c.w, &header{Op: opCommit, ID: id})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %q in container: %w", root, err)
+	}
+	return ack.Entries, nil
+}
+
+// exchange runs one request and reads its ack, giving up when ctx ends. The
+// work runs in its own goroutine because reads on an exec stream cannot be
+// interrupted any other way.
+func (c *Client) exchange(ctx context.Context, send func(id uint64) ([]string, error)) (*Ack, error) {
+	if c.broken != nil {
+		return nil, fmt.Errorf("sync stream unusable: %w", c.broken)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.nextID++
+	id := c.nextID
+	type result struct {
+		ack   *Ack
+		local []string
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		local, err := send(id)
+		if err == nil {
+			err = c.w.Flush()
+		}
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		ack, err := c.readAck(id)
+		done <- result{ack: ack, local: local, err: err}
+	}()
+	select {
+	case <-ctx.Done():
+		c.broken = ctx.Err()
+		return nil, ctx.Err()
+	case res := <-done:
+		if res.err != nil {
+			c.broken = res.err
+			return nil, res.err
+		}
+		if errs := append(res.local, res.ack.Errors...); len(errs) > 0 {
+			return res.ack, &AckError{ID: id, Errors: errs}
+		}
+		return res.ack, nil
+	}
+}
+
+func (c *Client) readAck(id uint64) (*Ack, error) {
+	line, err := c.r.ReadBytes('\n')
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("read ack %d: %w", id, err)
+	}
+	ack := &Ack{}
+	if err := json.Unmarshal(line, ack); err != nil {
+		return nil, fmt.Errorf("decode ack %d: %w", id, err)
+	}
+	if ack.ID != id {
+		return nil, fmt.Errorf("ack for batch %d while waiting for %d", ack.ID, id)
+	}
+	return ack, nil
+}
+
+// send writes one op. Problems with the host file are collected in local
+// and do not stop the batch; only a broken stream returns an error.
+func (c *Client) send(op Op, local *[]string) error {
+	h := &header{Op: string(op.Kind), Path: op.Path}
+	if op.Owner != nil {
+		h.UID, h.GID = &op.Owner.UID, &op.Owner.GID
+	}
+	if op.Kind != OpWrite {
+		h.Mode = uint32(op.Mode.Perm())
+		return writeFrame(c.w, h)
+	}
+	fi, err := os.Stat(op.Source)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Gone between the event and now: the container should not keep it.
+		return writeFrame(c.w, &header{Op: opRemove, Path: op.Path})
+	}
+	if err != nil {
+		*local = append(*local, fmt.Sprintf("write %q: %v", op.Path, err))
+		return nil
+	}
+	mode := fi.Mode().Perm()
+	if op.Mode != 0 {
+		mode = op.Mode.Perm()
+	}
+	h.Mode = uint32(mode)
+	if fi.IsDir() {
+		h.Op = opMkdir
+		return writeFrame(c.w, h)
+	}
+	if !fi.Mode().IsRegular() {
+		*local = append(*local, fmt.Sprintf("write %q: %s is not a regular file", op.Path, op.Source))
+		return nil
+	}
+	f, err := os.Open(op.Source)
+	if errors.Is(err, fs.ErrNotExist) {
+		return writeFrame(c.w, &header{Op: opRemove, Path: op.Path})
+	}
+	if err != nil {
+		*local = append(*local, fmt.Sprintf("write %q: %v", op.Path, err))
+		return nil
+	}
+	defer f.Close()
+	// Size and mtime come from the open file so they describe what is read.
+	if fi, err = f.Stat(); err != nil {
+		*local = append(*local, fmt.Sprintf("write %q: %v", op.Path, err))
+		return nil
+	}
+	h.Size, h.MTime = fi.Size(), fi.ModTime().UnixNano()
+	if err := writeFrame(c.w, h); err != nil {
+		return err
+	}
+	return c.sendContent(f, h.Size, op.Path, local)
+}
+
+// sendContent streams exactly n bytes. A file that shrinks while being read
+// is padded with zeros to keep the stream framed; the edit that shrank it
+// fires another event that sends the right content.
+func (c *Client) sendContent(f io.Reader, n int64, dst string, local *[]string) error {
+	readErr := false
+	for n > 0 {
+		chunk := c.buf
+		if int64(len(chunk)) > n {
+			chunk = chunk[:n]
+		}
+		m := 0
+		if !readErr {
+			var err error
+			m, err = io.ReadFull(f, chunk)
+			if err != nil {
+				readErr = true
+				clear(chunk[m:])
+				if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+					*local = append(*local, fmt.Sprintf("write %q: read host file: %v", dst, err))
+				}
+			}
+		} else {
+			clear(chunk)
+		}
+		if _, err := c.w.Write(chunk); err != nil {
+			return fmt.Errorf("send %q: %w", dst, err)
+		}
+		n -= int64(len(chunk))
+	}
+	return nil
+}

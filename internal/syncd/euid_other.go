@@ -1,0 +1,5 @@
+//go:build !unix
+
+package syncd
+
+func euidIsRoot() bool { return false }
