@@ -113,8 +113,9 @@ func (c *Context) hashFiles(ctx context.Context, files []File, todo []int, sums 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := make([]byte, 64<<10)
 			for i := range work {
-				sum, err := fileSum(filepath.Join(c.Dir, filepath.FromSlash(files[i].Path)))
+				sum, err := fileSum(filepath.Join(c.Dir, filepath.FromSlash(files[i].Path)), buf)
 				if err != nil {
 					select {
 					case errs <- fmt.Errorf("hash build context: %s: %w", files[i].Path, err):
@@ -145,14 +146,15 @@ feed:
 	return ctx.Err()
 }
 
-func fileSum(path string) (string, error) {
+func fileSum(path string, buf []byte) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	// Hiding (*os.File).WriteTo makes CopyBuffer reuse buf instead of allocating per file.
+	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
