@@ -97,6 +97,9 @@ func (w *walker) dir(rel string, parent patternmatcher.MatchInfo) error {
 		if name == StateDir && e.IsDir() {
 			continue
 		}
+		if rel == "" && name == inlineDockerfileName && !w.c.dockerfileInContext {
+			continue // the tar carries the out-of-context Dockerfile under this name
+		}
 		p := name
 		if rel != "" {
 			p = rel + "/" + name
