@@ -84,6 +84,7 @@ type CorruptError struct {
 	Errs  []error
 }
 
+// Error says how many records were skipped and why.
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("skipped %d unreadable run record(s): %v", len(e.Files), errors.Join(e.Errs...))
 }
