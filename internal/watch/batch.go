@@ -1,0 +1,229 @@
+package watch
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Defaults for Options.
+const (
+	DefaultQuiet   = 20 * time.Millisecond
+	DefaultMaxWait = 200 * time.Millisecond
+)
+
+// Options tunes debouncing.
+type Options struct {
+	// Quiet is how long no event must arrive before a batch is flushed (default 20 ms).
+	Quiet time.Duration
+	// MaxWait bounds how long the first event of a batch waits, so a continuous stream still flushes (default 200 ms).
+	MaxWait time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Quiet <= 0 {
+		o.Quiet = DefaultQuiet
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = DefaultMaxWait
+	}
+	if o.MaxWait < o.Quiet {
+		o.MaxWait = o.Quiet
+	}
+	return o
+}
+
+// ChangeKind says what to do with a path in the container.
+type ChangeKind string
+
+// The kinds of Change.
+const (
+	// Write means the host path exists: copy its file (or create its directory).
+	Write ChangeKind = "write"
+	// Remove means the host path is gone: delete it, recursively.
+	Remove ChangeKind = "remove"
+)
+
+// Change is the final state of one host path after a batch of events.
+type Change struct {
+	Kind          ChangeKind
+	HostPath      string
+	ContainerPath string
+}
+
+// Group is the changes of one flush that fall under one rule; the rule's
+// Action says what to do after syncing them. Removes come first, then
+// writes, each sorted so parents precede children.
+type Group struct {
+	Rule    *Rule
+	Changes []Change
+}
+
+// Flush is one debounced batch of changes, grouped per rule in rule order.
+type Flush struct {
+	Groups []Group
+	// Rescan is set when events were lost (kernel queue overflow): the
+	// receiver should compare whole trees, as for an initial sync.
+	Rescan bool
+}
+
+// Empty reports whether the flush carries nothing to do.
+func (f Flush) Empty() bool { return len(f.Groups) == 0 && !f.Rescan }
+
+// Batcher debounces file events and coalesces them per path. It holds no
+// timers: the caller passes the time of each event and asks Due when to
+// call Flush, which keeps it deterministic under test. It is not safe for
+// concurrent use.
+type Batcher struct {
+	rules   []*Rule
+	opts    Options
+	pending map[string]bool // path -> it did not exist when the batch began
+	first   time.Time
+	last    time.Time
+	rescan  bool
+	lstat   func(string) (fs.FileInfo, error)
+}
+
+// NewBatcher returns an empty Batcher for rules.
+func NewBatcher(rules []*Rule, opts Options) *Batcher {
+	return &Batcher{rules: rules, opts: opts.withDefaults(), pending: map[string]bool{}, lstat: os.Lstat}
+}
+
+// Add records an event seen at now.
+func (b *Batcher) Add(ev fsnotify.Event, now time.Time) {
+	if _, seen := b.pending[ev.Name]; !seen {
+		// A path whose first event is a create did not exist before this
+		// batch; if it is gone again at flush time nothing needs doing.
+		b.pending[ev.Name] = ev.Has(fsnotify.Create)
+	}
+	b.touch(now)
+}
+
+// Rescan asks the next flush to tell the receiver to compare whole trees.
+func (b *Batcher) Rescan(now time.Time) {
+	b.rescan = true
+	b.touch(now)
+}
+
+func (b *Batcher) touch(now time.Time) {
+	if b.first.IsZero() {
+		b.first = now
+	}
+	b.last = now
+}
+
+// Due returns when the pending batch should be flushed: after the quiet
+// period since the last event, or the maximum wait since the first one.
+func (b *Batcher) Due() (time.Time, bool) {
+	if b.first.IsZero() {
+		return time.Time{}, false
+	}
+	quiet := b.last.Add(b.opts.Quiet)
+	limit := b.first.Add(b.opts.MaxWait)
+	if limit.Before(quiet) {
+		return limit, true
+	}
+	return quiet, true
+}
+
+// Flush turns the pending paths into changes by looking at the disk now,
+// so the last state wins, and starts a new batch.
+func (b *Batcher) Flush() Flush {
+	f := Flush{Rescan: b.rescan}
+	groups := make([][]Change, len(b.rules))
+	dirs := map[string]bool{}
+	for p, created := range b.pending {
+		kind, isDir, ok := b.state(p, created)
+		if !ok {
+			continue
+		}
+		if isDir {
+			dirs[p] = true
+		}
+		for i, r := range b.rules {
+			if cp, ok := r.Match(p); ok {
+				groups[i] = append(groups[i], Change{Kind: kind, HostPath: p, ContainerPath: cp})
+			}
+		}
+	}
+	for i, changes := range groups {
+		if changes = tidy(changes, dirs); len(changes) > 0 {
+			f.Groups = append(f.Groups, Group{Rule: b.rules[i], Changes: changes})
+		}
+	}
+	clear(b.pending)
+	b.first, b.last, b.rescan = time.Time{}, time.Time{}, false
+	return f
+}
+
+// state reads what p is now. Symlinks to directories are skipped so a sync
+// never follows a link out of the watched tree.
+func (b *Batcher) state(p string, created bool) (kind ChangeKind, isDir, ok bool) {
+	fi, err := b.lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		if created {
+			return "", false, false
+		}
+		return Remove, false, true
+	}
+	if err != nil {
+		// Unreadable now; a later event will tell.
+		return "", false, false
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if target, err := os.Stat(p); err == nil && target.IsDir() {
+			return "", false, false
+		}
+	}
+	return Write, fi.IsDir(), true
+}
+
+// tidy orders changes and drops redundant ones: anything below a removed
+// path, and the write of a directory when a path inside it is written too.
+func tidy(changes []Change, dirs map[string]bool) []Change {
+	if len(changes) == 0 {
+		return nil
+	}
+	sort.Slice(changes, func(i, j int) bool {
+		if changes[i].Kind != changes[j].Kind {
+			return changes[i].Kind == Remove
+		}
+		return changes[i].HostPath < changes[j].HostPath
+	})
+	removed := map[string]bool{}
+	written := map[string]bool{}
+	for _, c := range changes {
+		if c.Kind == Write {
+			for d := filepath.Dir(c.HostPath); !written[d] && d != filepath.Dir(d); d = filepath.Dir(d) {
+				written[d] = true
+			}
+		}
+	}
+	out := changes[:0]
+	for _, c := range changes {
+		if c.Kind == Remove {
+			if underAny(c.HostPath, removed) {
+				continue
+			}
+			removed[c.HostPath] = true
+		} else if dirs[c.HostPath] && written[c.HostPath] {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func underAny(p string, set map[string]bool) bool {
+	for d := filepath.Dir(p); d != filepath.Dir(d); d = filepath.Dir(d) {
+		if set[d] {
+			return true
+		}
+	}
+	return false
+}
