@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/project"
+)
+
+func newConfigCmd(env *app.Env) *cobra.Command {
+	var services, profiles, quiet, volumes bool
+	var format string
+	cmd := &cobra.Command{
+		Use:     "config [SERVICE...]",
+		Short:   "Validate the project and print it resolved (interpolated, merged, normalised)",
+		Example: "  mlstack config\n  mlstack config --services\n  mlstack --profile training config --format json",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g := env.Global.Project
+			g.AllProfiles = profiles
+			p, err := project.Load(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			if err := p.CheckServices(args); err != nil {
+				return err
+			}
+			out := env.UI.Out
+			switch {
+			case quiet:
+				return nil
+			case services:
+				fmt.Fprintln(out, strings.Join(p.ServiceNames(), "\n"))
+				return nil
+			case profiles:
+				for _, pr := range project.KnownProfiles(p.All) {
+					fmt.Fprintln(out, pr)
+				}
+				return nil
+			case volumes:
+				for _, v := range p.VolumeNames() {
+					fmt.Fprintln(out, v)
+				}
+				return nil
+			}
+			pp := p.Project
+			if len(args) > 0 {
+				if pp, err = pp.WithSelectedServices(args); err != nil {
+					return err
+				}
+			}
+			var b []byte
+			switch format {
+			case "yaml", "":
+				b, err = pp.MarshalYAML()
+			case "json":
+				b, err = pp.MarshalJSON()
+			default:
+				return usageErr("unknown --format %q: use yaml or json", format)
+			}
+			if err != nil {
+				return fmt.Errorf("render project: %w", err)
+			}
+			_, err = out.Write(b)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&services, "services", false, "print the enabled services' names")
+	cmd.Flags().BoolVar(&profiles, "profiles", false, "print every profile the project names")
+	cmd.Flags().BoolVar(&volumes, "volumes", false, "print the volume names")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "only validate")
+	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
+	return cmd
+}

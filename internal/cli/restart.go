@@ -1,0 +1,10 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mlstack/mlstack/internal/app"
+)
+
+// newRestartCmd is not built yet; returning nil leaves the command out.
+func newRestartCmd(env *app.Env) *cobra.Command { return nil }

@@ -1,0 +1,126 @@
+// Package cli holds mlstack's cobra commands: each parses flags into an options struct and calls one
+// use case; none talks to Docker itself.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/stack"
+	"github.com/mlstack/mlstack/internal/ui"
+)
+
+// NewRoot builds the command tree.
+func NewRoot(env *app.Env) *cobra.Command {
+	g := &env.Global
+	root := &cobra.Command{
+		Use:   "mlstack",
+		Short: "Run an ML team's compose stack as a one-command dev loop",
+		Long: `mlstack runs a compose-spec project (the same files as docker compose) on Docker:
+health-ordered starts, persisted profiles, live code sync, and tracked training runs.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       app.Version,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if len(g.Project.Files) == 0 {
+				if f := os.Getenv("COMPOSE_FILE"); f != "" {
+					sep := os.Getenv("COMPOSE_PATH_SEPARATOR")
+					if sep == "" {
+						sep = ":"
+					}
+					g.Project.Files = strings.Split(f, sep)
+				}
+			}
+			return nil
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringArrayVarP(&g.Project.Files, "file", "f", nil, "compose file (repeatable; default: compose.yaml and compose.override.yaml, or COMPOSE_FILE)")
+	pf.StringVarP(&g.Project.Name, "project-name", "p", "", "project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory name)")
+	pf.StringArrayVar(&g.Project.Profiles, "profile", nil, "enable a profile for this command (repeatable; adds to persisted profiles and COMPOSE_PROFILES)")
+	pf.StringArrayVar(&g.Project.EnvFiles, "env-file", nil, "alternate environment file (repeatable)")
+	pf.StringVar(&g.Project.WorkingDir, "project-directory", "", "project directory (default: the first compose file's directory)")
+	pf.StringVar(&g.Engine.Context, "context", "", "docker context to use (default: DOCKER_CONTEXT or the docker CLI's current context)")
+	pf.StringVarP(&g.Engine.Host, "host", "H", "", "engine address (default: DOCKER_HOST)")
+
+	root.AddCommand(
+		newUpCmd(env), newDownCmd(env), newPsCmd(env), newLogsCmd(env), newConfigCmd(env), newVersionCmd(env),
+	)
+	for _, c := range extraCommands(env) {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// Execute runs mlstack with the process's arguments and returns the exit code.
+func Execute() int {
+	streams := ui.System()
+	kill := make(chan struct{})
+	env := &app.Env{UI: streams, Kill: kill}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			switch n {
+			case 1:
+				cancel(errInterrupted)
+			case 2:
+				close(kill)
+			default:
+				os.Exit(130)
+			}
+		}
+	}()
+	root := NewRoot(env)
+	err := root.ExecuteContext(ctx)
+	return exitCode(streams, err, ctx)
+}
+
+var errInterrupted = errors.New("interrupted")
+
+func exitCode(streams *ui.Streams, err error, ctx context.Context) int {
+	if err == nil {
+		return 0
+	}
+	var ee *stack.ExitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil && ee.Code != 130 {
+			streams.Error(ee.Err)
+		}
+		return ee.Code
+	}
+	if errors.Is(err, errInterrupted) || errors.Is(context.Cause(ctx), errInterrupted) {
+		return 130
+	}
+	streams.Error(err)
+	return 1
+}
+
+// extraCommands lists commands defined in other files of this package (train, watch, profile, ...).
+func extraCommands(env *app.Env) []*cobra.Command {
+	var out []*cobra.Command
+	for _, f := range []func(*app.Env) *cobra.Command{
+		newBuildCmd, newTrainCmd, newRunsCmd, newWatchCmd, newProfileCmd, newInitCmd, newLintCmd, newDoctorCmd,
+		newRunCmd, newExecCmd, newStopCmd, newStartCmd, newRestartCmd, newKillCmd, newRmCmd, newPullCmd,
+		newPortCmd, newTopCmd, newImagesCmd, newLsCmd, newCreateCmd,
+	} {
+		if c := f(env); c != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func usageErr(format string, args ...any) error { return fmt.Errorf(format, args...) }

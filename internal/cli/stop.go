@@ -1,0 +1,10 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mlstack/mlstack/internal/app"
+)
+
+// newStopCmd is not built yet; returning nil leaves the command out.
+func newStopCmd(env *app.Env) *cobra.Command { return nil }

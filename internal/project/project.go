@@ -1,0 +1,249 @@
+// Package project loads a compose-spec project the way docker compose does (files, .env, interpolation,
+// include, extends, profiles) and adds mlstack's defaults and persisted state.
+package project
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v4"
+)
+
+// Options are the global, compose-compatible flags that select and shape a project.
+type Options struct {
+	Files       []string // -f, repeatable; COMPOSE_FILE when empty
+	Name        string   // -p; COMPOSE_PROJECT_NAME when empty
+	WorkingDir  string   // --project-directory
+	EnvFiles    []string // --env-file
+	Profiles    []string // --profile, for this command only
+	Services    []string // services named on the command line: enabled even when their profile is off
+	AllProfiles bool     // enable every profile (config --profiles, profile list)
+	// NoPersisted ignores profiles enabled with `mlstack profile enable`.
+	NoPersisted bool
+}
+
+// Project is a loaded compose project plus what mlstack knows about it.
+type Project struct {
+	*types.Project
+	// All holds every service whatever its profile, for profile listings and reconciliation.
+	All types.Services
+	// ActiveProfiles are the profiles in force for this command, sorted.
+	ActiveProfiles []string
+	// ProfileSource says, per active profile, why it is on (persisted, --profile, COMPOSE_PROFILES).
+	ProfileSource map[string]string
+	// State is mlstack's own state directory for the project.
+	State *State
+}
+
+// Load reads the project. Errors name the file and, where compose-go reports one, the line and field.
+func Load(ctx context.Context, o Options) (*Project, error) {
+	popts, err := cli.NewProjectOptions(o.Files,
+		cli.WithWorkingDirectory(o.WorkingDir),
+		cli.WithOsEnv,
+		cli.WithEnvFiles(o.EnvFiles...),
+		cli.WithDotEnv,
+		cli.WithConfigFileEnv,
+		cli.WithDefaultConfigPath,
+		cli.WithName(o.Name),
+		// Load every service; profiles are applied below so that mlstack can list what is off.
+		cli.WithProfiles([]string{"*"}),
+	)
+	if err != nil {
+		return nil, loadError(err)
+	}
+	p, err := popts.LoadProject(ctx)
+	if err != nil {
+		return nil, loadError(nameFile(popts.ConfigPaths, err))
+	}
+	if len(p.Services) == 0 && len(p.DisabledServices) == 0 {
+		return nil, fmt.Errorf("%s: no services defined", strings.Join(p.ComposeFiles, ", "))
+	}
+	all := types.Services{}
+	for n, s := range p.Services {
+		all[n] = s
+	}
+	st := NewState(p.WorkingDir)
+
+	source := map[string]string{}
+	add := func(names []string, why string) {
+		for _, n := range names {
+			n = strings.TrimSpace(n)
+			if n == "" {
+				continue
+			}
+			if _, ok := source[n]; !ok {
+				source[n] = why
+			}
+		}
+	}
+	if !o.NoPersisted {
+		persisted, err := st.Profiles()
+		if err != nil {
+			return nil, err
+		}
+		add(persisted, "persisted")
+	}
+	add(o.Profiles, "--profile")
+	if len(o.Profiles) == 0 {
+		add(strings.Split(p.Environment["COMPOSE_PROFILES"], ","), "COMPOSE_PROFILES")
+	}
+	known := KnownProfiles(all)
+	for n, why := range source {
+		if n == "*" {
+			continue
+		}
+		if !contains(known, n) {
+			if why == "persisted" {
+				// A profile removed from the file since it was enabled is not the user's typo today.
+				delete(source, n)
+				continue
+			}
+			return nil, fmt.Errorf("unknown profile %q (from %s); the project's profiles are: %s", n, why, listOrNone(known))
+		}
+	}
+	active := make([]string, 0, len(source))
+	for n := range source {
+		active = append(active, n)
+	}
+	if o.AllProfiles {
+		active = append(active, "*")
+	}
+	sort.Strings(active)
+	p, err = p.WithProfiles(active)
+	if err != nil {
+		return nil, loadError(err)
+	}
+	if len(o.Services) > 0 {
+		for _, n := range o.Services {
+			if _, ok := all[n]; !ok {
+				return nil, fmt.Errorf("no such service %q; the project's services are: %s", n, strings.Join(sortedKeys(all), ", "))
+			}
+		}
+		if p, err = p.WithServicesEnabled(o.Services...); err != nil {
+			return nil, loadError(err)
+		}
+	}
+	return &Project{Project: p, All: all, ActiveProfiles: active, ProfileSource: source, State: st}, nil
+}
+
+// KnownProfiles lists every profile named by any service, sorted.
+func KnownProfiles(all types.Services) []string {
+	seen := map[string]bool{}
+	for _, s := range all {
+		for _, pr := range s.Profiles {
+			seen[pr] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ServiceNames returns the enabled services' names, sorted.
+func (p *Project) ServiceNames() []string { return sortedKeys(p.Services) }
+
+// CheckServices returns an error naming the first unknown service, with the known ones listed.
+func (p *Project) CheckServices(names []string) error {
+	for _, n := range names {
+		if _, ok := p.Services[n]; ok {
+			continue
+		}
+		if s, ok := p.All[n]; ok {
+			return fmt.Errorf("service %q is in profile %s, which is not enabled (use --profile %s or `mlstack profile enable %s`)", n, strings.Join(s.Profiles, ","), s.Profiles[0], s.Profiles[0])
+		}
+		return fmt.Errorf("no such service %q; the project's services are: %s", n, strings.Join(sortedKeys(p.All), ", "))
+	}
+	return nil
+}
+
+// nameFile puts the file name in front of a YAML syntax error, which compose-go reports without it.
+func nameFile(paths []string, err error) error {
+	if !strings.Contains(err.Error(), "yaml:") {
+		return err
+	}
+	for _, path := range paths {
+		b, rerr := os.ReadFile(path)
+		if rerr != nil {
+			continue
+		}
+		var n yaml.Node
+		if yerr := yaml.Unmarshal(b, &n); yerr != nil {
+			return fmt.Errorf("%s: invalid YAML: %s", path, strings.TrimPrefix(yerr.Error(), "yaml: "))
+		}
+	}
+	return err
+}
+
+func loadError(err error) error {
+	msg := err.Error()
+	// compose-go reports a missing default file in its own words; name where we looked.
+	if strings.Contains(msg, "no configuration file provided") {
+		wd, _ := os.Getwd()
+		return errNoFile{fmt.Sprintf("no compose file found in %s (looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml); pass one with -f", wd)}
+	}
+	return fmt.Errorf("load project: %w", err)
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func listOrNone(xs []string) string {
+	if len(xs) == 0 {
+		return "(none)"
+	}
+	return strings.Join(xs, ", ")
+}
+
+func sortedKeys(s types.Services) []string {
+	out := make([]string, 0, len(s))
+	for k := range s {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RelFiles returns the compose files relative to the working directory, for messages.
+func (p *Project) RelFiles() string {
+	var out []string
+	for _, f := range p.ComposeFiles {
+		if r, err := filepath.Rel(p.WorkingDir, f); err == nil {
+			f = r
+		}
+		out = append(out, f)
+	}
+	return strings.Join(out, ", ")
+}
+
+// errNoFile marks "no compose file found", which commands that work from labels alone tolerate.
+type errNoFile struct{ msg string }
+
+func (e errNoFile) Error() string { return e.msg }
+
+// IsNoFile reports whether err says no compose file was found.
+func IsNoFile(err error) bool {
+	var e errNoFile
+	return errors.As(err, &e)
+}
+
+// Bare is a project known only by name (no file): enough to find its resources by label.
+func Bare(name string) *Project {
+	wd, _ := os.Getwd()
+	return &Project{Project: &types.Project{Name: name, WorkingDir: wd, Services: types.Services{}}, All: types.Services{}, State: NewState(wd)}
+}

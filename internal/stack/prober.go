@@ -1,0 +1,83 @@
+package stack
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/mlstack/mlstack/internal/engine"
+)
+
+// earlyProbeEvery is the cadence of mlstack's own health probes while a container is starting.
+const earlyProbeEvery = 100 * time.Millisecond
+
+// probeEarly runs a service's healthcheck test through exec at a short cadence while the engine still
+// says "starting", and marks the container ready for its dependents at the first pass. The engine
+// runs its first probe only one full interval after start and needs one pass to say healthy, so a
+// pass here means the same thing, earlier. --wait still ends on the engine's own status.
+func probeEarly(ctx context.Context, eng *engine.Client, tr *Tracker, id string, hc *types.HealthCheckConfig) {
+	cmd := []string(hc.Test)
+	switch {
+	case len(cmd) == 0:
+		return
+	case cmd[0] == "CMD":
+		cmd = cmd[1:]
+	case cmd[0] == "CMD-SHELL":
+		cmd = []string{"/bin/sh", "-c", cmd[1]}
+	default:
+		return
+	}
+	timeout := 30 * time.Second
+	if hc.Timeout != nil {
+		timeout = time.Duration(*hc.Timeout)
+	}
+	tick := time.NewTicker(earlyProbeEvery)
+	defer tick.Stop()
+	for {
+		st := tr.Get(id)
+		if st.Health == "healthy" || st.Health == "unhealthy" || st.Exited || ctx.Err() != nil {
+			return
+		}
+		if st.Running {
+			code, err := execProbe(ctx, eng, id, cmd, timeout)
+			if err != nil {
+				return // the image cannot run the probe this way; the engine's status decides
+			}
+			if code == 0 {
+				tr.markProbe(id)
+				return
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func execProbe(ctx context.Context, eng *engine.Client, id string, cmd []string, timeout time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ex, err := eng.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		return -1, err
+	}
+	resp, err := eng.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return -1, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Reader)
+	resp.Close()
+	in, err := eng.ContainerExecInspect(ctx, ex.ID)
+	if err != nil {
+		return -1, err
+	}
+	if in.ExitCode == 126 || in.ExitCode == 127 {
+		return in.ExitCode, io.ErrUnexpectedEOF // command not runnable: stop probing
+	}
+	return in.ExitCode, nil
+}

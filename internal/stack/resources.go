@@ -1,0 +1,180 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/mlstack/mlstack/internal/engine"
+	"github.com/mlstack/mlstack/internal/labels"
+)
+
+func isNotFound(err error) bool { return engine.IsNotFound(err) }
+func isConflict(err error) bool { return engine.IsConflict(err) }
+
+// ensureNetworks creates the project networks the target services use, with compose's labels, and
+// checks that external ones exist.
+func (s *Stack) ensureNetworks(ctx context.Context, targets []string, rb *rollback) error {
+	p := s.Project.Project
+	used := map[string]bool{}
+	for _, n := range targets {
+		svc := p.Services[n]
+		if svc.NetworkMode != "" {
+			continue
+		}
+		if len(svc.Networks) == 0 {
+			if _, ok := p.Networks["default"]; ok {
+				used["default"] = true
+			}
+		}
+		for k := range svc.Networks {
+			used[k] = true
+		}
+	}
+	for _, key := range sortedKeys(used) {
+		cfg := p.Networks[key]
+		netName := NetworkName(p, key)
+		existing, err := s.Eng.NetworkInspect(ctx, netName, network.InspectOptions{})
+		if err == nil {
+			if !bool(cfg.External) && existing.Labels[labels.Project] != "" && existing.Labels[labels.Project] != s.Name() {
+				return fmt.Errorf("network %s (networks.%s) belongs to project %q; give this project another name with -p", netName, key, existing.Labels[labels.Project])
+			}
+			continue
+		}
+		if !isNotFound(err) {
+			return fmt.Errorf("inspect network %s: %w", netName, err)
+		}
+		if bool(cfg.External) {
+			return fmt.Errorf("network %s is declared external (networks.%s) but does not exist; create it with `docker network create %s`", netName, key, netName)
+		}
+		lbls := map[string]string{labels.Project: s.Name(), labels.Network: key, labels.Version: labels.ComposeVersion}
+		for k, v := range cfg.Labels {
+			lbls[k] = v
+		}
+		opts := network.CreateOptions{Driver: cfg.Driver, Options: cfg.DriverOpts, Internal: cfg.Internal, Attachable: cfg.Attachable, Labels: lbls}
+		if cfg.EnableIPv6 != nil {
+			opts.EnableIPv6 = cfg.EnableIPv6
+		}
+		if cfg.Ipam.Driver != "" || len(cfg.Ipam.Config) > 0 {
+			ipam := &network.IPAM{Driver: cfg.Ipam.Driver}
+			for _, c := range cfg.Ipam.Config {
+				ipam.Config = append(ipam.Config, network.IPAMConfig{Subnet: c.Subnet, IPRange: c.IPRange, Gateway: c.Gateway, AuxAddress: c.AuxiliaryAddresses})
+			}
+			opts.IPAM = ipam
+		}
+		if _, err := s.Eng.NetworkCreate(ctx, netName, opts); err != nil {
+			if isConflict(err) {
+				continue // created meanwhile by a concurrent command: same labels, same network
+			}
+			return fmt.Errorf("create network %s (networks.%s): %w", netName, key, err)
+		}
+		rb.networks = append(rb.networks, netName)
+		s.UI.Status("Network "+netName, "Created")
+	}
+	return nil
+}
+
+// ensureVolumes creates the named volumes the target services mount.
+func (s *Stack) ensureVolumes(ctx context.Context, targets []string, rb *rollback) error {
+	p := s.Project.Project
+	used := map[string]bool{}
+	for _, n := range targets {
+		for _, v := range p.Services[n].Volumes {
+			if v.Type == types.VolumeTypeVolume && v.Source != "" {
+				used[v.Source] = true
+			}
+		}
+	}
+	for _, key := range sortedKeys(used) {
+		cfg := p.Volumes[key]
+		volName := VolumeName(p, key)
+		existing, err := s.Eng.VolumeInspect(ctx, volName)
+		if err == nil {
+			if !bool(cfg.External) && existing.Labels[labels.Project] != "" && existing.Labels[labels.Project] != s.Name() {
+				s.UI.Warn("volume %s (volumes.%s) was created by project %q; using it", volName, key, existing.Labels[labels.Project])
+			}
+			continue
+		}
+		if !isNotFound(err) {
+			return fmt.Errorf("inspect volume %s: %w", volName, err)
+		}
+		if bool(cfg.External) {
+			return fmt.Errorf("volume %s is declared external (volumes.%s) but does not exist; create it with `docker volume create %s`", volName, key, volName)
+		}
+		lbls := map[string]string{labels.Project: s.Name(), labels.Volume: key, labels.Version: labels.ComposeVersion}
+		for k, v := range cfg.Labels {
+			lbls[k] = v
+		}
+		if _, err := s.Eng.VolumeCreate(ctx, volume.CreateOptions{Name: volName, Driver: cfg.Driver, DriverOpts: cfg.DriverOpts, Labels: lbls}); err != nil {
+			return fmt.Errorf("create volume %s (volumes.%s): %w", volName, key, err)
+		}
+		rb.volumes = append(rb.volumes, volName)
+		s.UI.Status("Volume "+volName, "Created")
+	}
+	return nil
+}
+
+// removeContainer stops (with the grace period) and removes one container.
+func (s *Stack) removeContainer(ctx context.Context, id, cname string, timeout *int) error {
+	if err := s.Eng.ContainerStop(ctx, id, container.StopOptions{Timeout: timeout}); err != nil && !isNotFound(err) {
+		return fmt.Errorf("stop container %s: %w", cname, err)
+	}
+	if err := s.Eng.ContainerRemove(ctx, id, container.RemoveOptions{RemoveVolumes: false, Force: true}); err != nil && !isNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", cname, err)
+	}
+	s.UI.Status("Container "+cname, "Removed")
+	return nil
+}
+
+// lock serialises commands that change one project's containers, across processes, with flock on
+// .mlstack/lock. A second `up` says what it waits for instead of racing the first into duplicates.
+func (s *Stack) lock(ctx context.Context) (func(), error) {
+	st := s.Project.State
+	if err := st.Ensure(); err != nil {
+		// A read-only project directory: fall back to the engine's name uniqueness.
+		return func() {}, nil
+	}
+	path := filepath.Join(st.Dir, "lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return func() {}, nil
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return func() {}, nil
+		}
+		holder, _ := os.ReadFile(path)
+		s.UI.Info("waiting for another mlstack command on project %q to finish (%s)", s.Name(), strings.TrimSpace(string(holder)))
+		done := make(chan error, 1)
+		go func() { done <- syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("lock %s: %w", path, err)
+			}
+		case <-ctx.Done():
+			f.Close()
+			return nil, context.Cause(ctx)
+		}
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+" since "+time.Now().Format(time.TimeOnly)+"\n"), 0)
+	return func() {
+		_ = f.Truncate(0)
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}

@@ -1,0 +1,753 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
+
+	"github.com/mlstack/mlstack/internal/graph"
+	"github.com/mlstack/mlstack/internal/labels"
+)
+
+// UpOptions are `mlstack up`'s choices.
+type UpOptions struct {
+	Services      []string
+	Detach        bool
+	Wait          bool
+	WaitTimeout   time.Duration
+	NoDeps        bool
+	ForceRecreate bool
+	NoRecreate    bool
+	NoStart       bool
+	RemoveOrphans bool
+	StopTimeout   *int
+	// EngineHealth makes dependents wait for the engine's own health status instead of mlstack's
+	// early probe (see prober.go).
+	EngineHealth bool
+	// Scale overrides services' scale.
+	Scale map[string]int
+	// Images resolves (and builds, where needed) each service's image; nil uses the default that
+	// inspects and pulls.
+	Images ImageResolver
+	// Devices decides a service's GPU requests (the GPU policy); nil drops none and adds none.
+	Devices DeviceDecider
+	// Kill is closed on a second Ctrl-C during an attached up: stop turns into kill.
+	Kill <-chan struct{}
+	// NoLogPrefix and Timestamps shape the attached output.
+	NoLogPrefix bool
+	Timestamps  bool
+	// AbortOnExit stops everything when any container exits; ExitCodeFrom names the service whose
+	// exit code up returns.
+	AbortOnExit  bool
+	ExitCodeFrom string
+	// Attach limits which services' output an attached up shows (default: all started).
+	Attach []string
+}
+
+// ImageResolver returns the image ID to run for a service, building or pulling as needed.
+type ImageResolver func(ctx context.Context, s types.ServiceConfig) (imageID string, err error)
+
+// DeviceDecider returns the DeviceRequests a service's containers get.
+type DeviceDecider func(ctx context.Context, s types.ServiceConfig) ([]container.DeviceRequest, error)
+
+// ExitError carries a process exit code for the CLI (Ctrl-C: 130; --exit-code-from: the service's).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// plan is what up decided for one service.
+type plan struct {
+	svc     types.ServiceConfig
+	hash    string
+	imageID string
+	devices []container.DeviceRequest
+	scale   int
+}
+
+// Up converges the project: creates what is missing, recreates what changed, starts each service the
+// moment its dependencies' conditions hold, and (attached) streams logs until the containers exit.
+func (s *Stack) Up(ctx context.Context, o UpOptions) error {
+	p := s.Project
+	if err := p.CheckServices(o.Services); err != nil {
+		return err
+	}
+	g, err := graph.New(p.Services)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.RelFiles(), err)
+	}
+	if err := graph.Validate(p.Services); err != nil {
+		return fmt.Errorf("%s: %w", p.RelFiles(), err)
+	}
+	targets := o.Services
+	if len(targets) == 0 {
+		targets = p.ServiceNames()
+	} else if !o.NoDeps {
+		targets = g.Closure(targets)
+	}
+	for _, n := range targets {
+		WarnUnsupported(s.UI, p.Services[n])
+	}
+
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	// Everything that can fail on bad input is checked before the first resource is created.
+	plans := map[string]*plan{}
+	resolve := o.Images
+	if resolve == nil {
+		resolve = s.defaultImage
+	}
+	var pmu sync.Mutex
+	if err := parallel(ctx, targets, func(ctx context.Context, n string) error {
+		svc := p.Services[n]
+		h, err := ConfigHash(svc)
+		if err != nil {
+			return err
+		}
+		id, err := resolve(ctx, svc)
+		if err != nil {
+			return err
+		}
+		var devs []container.DeviceRequest
+		if o.Devices != nil {
+			if devs, err = o.Devices(ctx, svc); err != nil {
+				return err
+			}
+		}
+		scale := svc.GetScale()
+		if v, ok := o.Scale[n]; ok {
+			scale = v
+		}
+		if scale > 1 && svc.ContainerName != "" {
+			return fmt.Errorf("service %q: container_name %q is fixed, so the service cannot scale to %d", n, svc.ContainerName, scale)
+		}
+		pmu.Lock()
+		plans[n] = &plan{svc: svc, hash: h, imageID: id, devices: devs, scale: scale}
+		pmu.Unlock()
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	existing, err := s.containers(ctx, true, false)
+	if err != nil {
+		return err
+	}
+	byService := map[string][]container.Summary{}
+	for _, c := range existing {
+		byService[c.Labels[labels.Service]] = append(byService[c.Labels[labels.Service]], c)
+	}
+	if err := s.checkNamesFree(ctx, plans, byService); err != nil {
+		return err
+	}
+	if err := s.checkPorts(plans, byService, o); err != nil {
+		return err
+	}
+	if err := s.orphans(ctx, byService, o.RemoveOrphans); err != nil {
+		return err
+	}
+
+	created := &rollback{}
+	if err := s.ensureNetworks(ctx, targets, created); err != nil {
+		created.undo(s)
+		return err
+	}
+	if err := s.ensureVolumes(ctx, targets, created); err != nil {
+		created.undo(s)
+		return err
+	}
+
+	tr := Track(ctx, s.Eng, s.Name())
+	defer tr.Close()
+	for _, cs := range byService {
+		for _, c := range cs {
+			if err := tr.Seed(ctx, c.ID); err != nil && !isNotFound(err) {
+				return err
+			}
+		}
+	}
+
+	r := &run{s: s, o: o, g: g, tr: tr, plans: plans, existing: byService, recreated: map[string]bool{}, ids: map[string][]string{}, created: created}
+	if !o.Detach && !o.NoStart {
+		r.attach = s.newAttacher(targets, o)
+	}
+	walkErr := g.Walk(ctx, targets, false, r.converge)
+	if walkErr != nil {
+		if !created.started {
+			created.undo(s)
+		}
+		if r.attach != nil {
+			r.attach.close()
+		}
+		if ctx.Err() != nil {
+			return s.interrupted(r, o)
+		}
+		return walkErr
+	}
+	if o.NoStart {
+		return nil
+	}
+	if o.Wait {
+		if err := r.waitAll(ctx, targets); err != nil {
+			if ctx.Err() != nil && r.attach == nil {
+				return &ExitError{Code: 130, Err: errors.New("interrupted")}
+			}
+			return err
+		}
+		if o.Detach {
+			return nil
+		}
+	}
+	if o.Detach {
+		return nil
+	}
+	return r.follow(ctx)
+}
+
+// interrupted stops what an attached up started, as compose does on Ctrl-C, and reports exit 130.
+func (s *Stack) interrupted(r *run, o UpOptions) error {
+	if o.Detach {
+		return &ExitError{Code: 130, Err: errors.New("interrupted; run `mlstack up` again to finish converging")}
+	}
+	s.stopAttached(r, o)
+	return &ExitError{Code: 130, Err: errors.New("interrupted")}
+}
+
+type rollback struct {
+	mu       sync.Mutex
+	networks []string
+	volumes  []string
+	started  bool
+}
+
+func (rb *rollback) undo(s *Stack) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, n := range rb.networks {
+		_ = s.Eng.NetworkRemove(ctx, n)
+	}
+	for _, v := range rb.volumes {
+		_ = s.Eng.VolumeRemove(ctx, v, false)
+	}
+}
+
+// run is the state of one up's walk.
+type run struct {
+	s        *Stack
+	o        UpOptions
+	g        *graph.Graph
+	tr       *Tracker
+	plans    map[string]*plan
+	existing map[string][]container.Summary
+	created  *rollback
+	attach   *attacher
+
+	mu        sync.Mutex
+	recreated map[string]bool
+	ids       map[string][]string // service → container IDs after convergence
+}
+
+func (r *run) containerIDs(svc string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.ids[svc]...)
+}
+
+// converge brings one service to its desired state once its dependencies' conditions hold.
+func (r *run) converge(ctx context.Context, n string) error {
+	pl := r.plans[n]
+	restartDep := false
+	for _, e := range r.g.Deps(n) {
+		if _, ok := r.plans[e.To]; !ok {
+			continue // --no-deps: not ours to wait for
+		}
+		if err := r.waitDependency(ctx, n, e); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		if e.Restart && r.recreated[e.To] {
+			restartDep = true
+		}
+		r.mu.Unlock()
+	}
+	olds := r.existing[n]
+	sort.Slice(olds, func(i, j int) bool { return number(olds[i]) < number(olds[j]) })
+	var ids []string
+	recreated := false
+	for i := 1; i <= pl.scale; i++ {
+		var old *container.Summary
+		for k := range olds {
+			if number(olds[k]) == i {
+				old = &olds[k]
+			}
+		}
+		id, changed, err := r.convergeOne(ctx, pl, i, old, restartDep)
+		if err != nil {
+			return err
+		}
+		recreated = recreated || changed
+		ids = append(ids, id)
+	}
+	// Scale down: containers numbered above the scale go.
+	for _, c := range olds {
+		if number(c) > pl.scale {
+			if err := r.s.removeContainer(ctx, c.ID, name(c), r.o.StopTimeout); err != nil {
+				return err
+			}
+		}
+	}
+	r.mu.Lock()
+	r.ids[n] = ids
+	r.recreated[n] = recreated
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container.Summary, restartDep bool) (string, bool, error) {
+	s := r.s
+	svc := pl.svc
+	cname := ContainerName(s.Name(), svc, num)
+	if old != nil {
+		same := old.Labels[labels.ConfigHash] == pl.hash && (old.Labels[labels.Image] == "" || old.Labels[labels.Image] == pl.imageID || old.ImageID == pl.imageID)
+		keep := r.o.NoRecreate || (same && !r.o.ForceRecreate && !restartDep)
+		if keep {
+			if r.o.NoStart {
+				return old.ID, false, nil
+			}
+			if old.State == "running" {
+				s.UI.Status("Container "+name(*old), "Running")
+				return old.ID, false, nil
+			}
+			if old.State == "exited" && exitedZero(*old) && r.isInitJob(svc.Name) {
+				// An init job (a dependent waits for it to complete) that completed and has not changed
+				// is done: running it again would redo a migration and reorder the stack's history.
+				s.UI.Status("Container "+name(*old), "Completed")
+				return old.ID, false, nil
+			}
+			if err := r.startContainer(ctx, svc.Name, old.ID, name(*old), svc.Tty); err != nil {
+				return "", false, err
+			}
+			return old.ID, false, nil
+		}
+		if err := s.removeContainer(ctx, old.ID, name(*old), r.o.StopTimeout); err != nil {
+			return "", false, err
+		}
+		s.UI.Status("Container "+cname, "Recreate")
+	}
+	spec, err := BuildSpec(SpecInput{Project: s.Project.Project, Service: svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: pl.devices, APIVersion: s.Eng.APIVersion})
+	if err != nil {
+		return "", false, err
+	}
+	id, err := s.createContainer(ctx, svc.Name, spec)
+	if err != nil {
+		return "", false, err
+	}
+	s.UI.Status("Container "+cname, "Created")
+	if r.o.NoStart {
+		return id, true, nil
+	}
+	if err := r.startContainer(ctx, svc.Name, id, cname, spec.Config.Tty); err != nil {
+		return "", false, err
+	}
+	return id, true, nil
+}
+
+// createContainer creates a container and connects its extra networks.
+func (s *Stack) createContainer(ctx context.Context, service string, spec *Spec) (string, error) {
+	for _, d := range spec.BindsToMake {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", fmt.Errorf("service %q: create bind source %s: %w", service, d, err)
+		}
+	}
+	resp, err := s.Eng.ContainerCreate(ctx, spec.Config, spec.Host, spec.Network, nil, spec.Name)
+	if err != nil {
+		if isConflict(err) {
+			return "", fmt.Errorf("create service %q: container name %q is already in use by a container that is not part of project %q (remove it or change container_name)", service, spec.Name, s.Name())
+		}
+		return "", fmt.Errorf("create service %q: %w", service, err)
+	}
+	for _, w := range resp.Warnings {
+		s.UI.Warn("service %q: %s", service, w)
+	}
+	for _, netName := range sortedKeys(spec.ExtraNets) {
+		if err := s.Eng.NetworkConnect(ctx, netName, resp.ID, spec.ExtraNets[netName]); err != nil {
+			_ = s.Eng.ContainerRemove(context.WithoutCancel(ctx), resp.ID, container.RemoveOptions{Force: true})
+			return "", fmt.Errorf("create service %q: connect to network %s: %w", service, netName, err)
+		}
+	}
+	return resp.ID, nil
+}
+
+func (r *run) startContainer(ctx context.Context, service, id, cname string, tty bool) error {
+	if r.attach != nil {
+		if err := r.attach.add(ctx, service, id, cname, tty); err != nil {
+			return err
+		}
+	}
+	if err := r.s.Eng.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		// A container that cannot start is useless and would block the next up's name; remove it.
+		_ = r.s.Eng.ContainerRemove(context.WithoutCancel(ctx), id, container.RemoveOptions{Force: true})
+		return fmt.Errorf("start service %q: %w", service, explainStartError(err))
+	}
+	r.created.mu.Lock()
+	r.created.started = true
+	r.created.mu.Unlock()
+	r.s.UI.Status("Container "+cname, "Started")
+	pl := r.plans[service]
+	if !r.o.EngineHealth && pl.svc.HealthCheck != nil && !pl.svc.HealthCheck.Disable && len(pl.svc.HealthCheck.Test) > 0 && r.hasHealthyDependent(service) {
+		go probeEarly(ctx, r.s.Eng, r.tr, id, pl.svc.HealthCheck)
+	}
+	return nil
+}
+
+// isInitJob reports whether some dependent waits for service to complete successfully.
+func (r *run) isInitJob(service string) bool {
+	for _, d := range r.g.Dependents(service) {
+		for _, e := range r.g.Deps(d) {
+			if e.To == service && e.Condition == graph.Completed {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func exitedZero(c container.Summary) bool { return strings.HasPrefix(c.Status, "Exited (0)") }
+
+func (r *run) hasHealthyDependent(service string) bool {
+	for _, d := range r.g.Dependents(service) {
+		for _, e := range r.g.Deps(d) {
+			if e.To == service && e.Condition == graph.Healthy {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func explainStartError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "port is already allocated"), strings.Contains(msg, "address already in use"):
+		return fmt.Errorf("a published port is already in use: %w", err)
+	case strings.Contains(msg, "could not select device driver"):
+		return fmt.Errorf("the engine has no GPU support (%w); run with --gpus auto to fall back to CPU", err)
+	}
+	return err
+}
+
+// waitDependency blocks until dependency e of service n holds.
+func (r *run) waitDependency(ctx context.Context, n string, e graph.Edge) error {
+	ids := r.containerIDs(e.To)
+	if e.Condition == graph.Started {
+		return nil
+	}
+	pl := r.plans[e.To]
+	for _, id := range ids {
+		cname := r.tr.Get(id).Name
+		err := r.tr.Wait(ctx, id, func(st CState) (bool, error) {
+			switch e.Condition {
+			case graph.Healthy:
+				if st.Health == "healthy" || (st.ProbePassed && !r.o.EngineHealth) {
+					return true, nil
+				}
+				if st.Health == "unhealthy" {
+					return false, r.s.failure(ctx, e.To, id, "is unhealthy")
+				}
+				if st.Exited && !restartPolicyWillRestart(pl.svc.Restart, st.ExitCode, st.Restarts) {
+					return false, r.s.failure(ctx, e.To, id, fmt.Sprintf("exited with code %d before it was healthy", st.ExitCode))
+				}
+			case graph.Completed:
+				if st.Exited && st.ExitCode == 0 {
+					return true, nil
+				}
+				if st.Exited && !restartPolicyWillRestart(pl.svc.Restart, st.ExitCode, st.Restarts) {
+					return false, r.s.failure(ctx, e.To, id, fmt.Sprintf("exited with code %d", st.ExitCode))
+				}
+			}
+			return false, nil
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			return fmt.Errorf("service %q: dependency %q (%s) failed: %w", n, e.To, cname, err)
+		}
+	}
+	return nil
+}
+
+// failure builds an error that shows why a container failed: its last health probe output and
+// its last log lines.
+func (s *Stack) failure(ctx context.Context, service, id, what string) error {
+	ctx = context.WithoutCancel(ctx)
+	var b strings.Builder
+	fmt.Fprintf(&b, "service %q %s", service, what)
+	if in, err := s.Eng.ContainerInspect(ctx, id); err == nil && in.State != nil && in.State.Health != nil && len(in.State.Health.Log) > 0 {
+		last := in.State.Health.Log[len(in.State.Health.Log)-1]
+		out := strings.TrimSpace(last.Output)
+		if out == "" {
+			out = "(no output)"
+		}
+		fmt.Fprintf(&b, "\n  last health check (exit %d): %s", last.ExitCode, out)
+	}
+	if lines := s.Eng.LastLines(ctx, id, 20); len(lines) > 0 {
+		fmt.Fprintf(&b, "\n  last %d log lines:", len(lines))
+		for _, l := range lines {
+			fmt.Fprintf(&b, "\n    %s", l)
+		}
+	}
+	return errors.New(b.String())
+}
+
+// waitAll implements --wait: every started service running, healthy where it has a healthcheck
+// (by the engine's own status, so ps agrees), one-shot services exited 0.
+func (r *run) waitAll(ctx context.Context, targets []string) error {
+	ctx, cancel := waitDeadline(ctx, r.o.WaitTimeout, "the services to be ready")
+	defer cancel()
+	return parallel(ctx, targets, func(ctx context.Context, n string) error {
+		pl := r.plans[n]
+		hasHC := pl.svc.HealthCheck != nil && !pl.svc.HealthCheck.Disable && len(pl.svc.HealthCheck.Test) > 0
+		for _, id := range r.containerIDs(n) {
+			err := r.tr.Wait(ctx, id, func(st CState) (bool, error) {
+				if st.Exited {
+					if restartPolicyWillRestart(pl.svc.Restart, st.ExitCode, st.Restarts) {
+						return false, nil
+					}
+					if st.ExitCode == 0 {
+						return true, nil
+					}
+					return false, r.s.failure(ctx, n, id, fmt.Sprintf("exited with code %d", st.ExitCode))
+				}
+				if !st.Running {
+					return false, nil
+				}
+				if !hasHC {
+					return true, nil
+				}
+				switch st.Health {
+				case "healthy":
+					return true, nil
+				case "unhealthy":
+					return false, r.s.failure(ctx, n, id, "is unhealthy")
+				}
+				return false, nil
+			})
+			if err != nil {
+				if c := context.Cause(ctx); c != nil && err == c {
+					return fmt.Errorf("service %q: %w", n, err)
+				}
+				return err
+			}
+		}
+		r.s.UI.Status("Service "+n, "Ready")
+		return nil
+	})
+}
+
+// defaultImage uses a local image, pulling it when missing.
+func (s *Stack) defaultImage(ctx context.Context, svc types.ServiceConfig) (string, error) {
+	ref := svc.Image
+	if ref == "" {
+		ref = s.Name() + "-" + svc.Name
+	}
+	policy, _, err := svc.GetPullPolicy()
+	if err != nil {
+		return "", fmt.Errorf("service %q: pull_policy: %w", svc.Name, err)
+	}
+	if policy != types.PullPolicyAlways {
+		in, err := s.Eng.ImageInspect(ctx, ref)
+		if err == nil {
+			return in.ID, nil
+		}
+		if !isNotFound(err) {
+			return "", fmt.Errorf("service %q: inspect image %s: %w", svc.Name, ref, err)
+		}
+	}
+	if svc.Image == "" || policy == types.PullPolicyBuild {
+		return "", fmt.Errorf("service %q has no image %s built yet: run `mlstack build %s`", svc.Name, ref, svc.Name)
+	}
+	if policy == types.PullPolicyNever {
+		return "", fmt.Errorf("image %s for service %q is not available locally and pull_policy is never", ref, svc.Name)
+	}
+	if err := s.Pull(ctx, svc.Name, ref); err != nil {
+		return "", err
+	}
+	in, err := s.Eng.ImageInspect(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("service %q: inspect image %s after pull: %w", svc.Name, ref, err)
+	}
+	return in.ID, nil
+}
+
+// Pull pulls one image, reading the engine's progress stream for its verdict.
+func (s *Stack) Pull(ctx context.Context, service, ref string) error {
+	fail := func(err error) error {
+		return fmt.Errorf("image %s for service %q is not available locally and could not be pulled: %w", ref, service, err)
+	}
+	s.UI.Info("Pulling %s for service %q", ref, service)
+	rc, err := s.Eng.ImagePull(ctx, ref, image.PullOptions{})
+	if err != nil {
+		return fail(err)
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	for {
+		var m struct {
+			Error string `json:"error"`
+		}
+		if err := dec.Decode(&m); err == io.EOF {
+			break
+		} else if err != nil {
+			return fail(err)
+		}
+		if m.Error != "" {
+			return fail(errors.New(m.Error))
+		}
+	}
+	s.UI.Status("Image "+ref, "Pulled")
+	return nil
+}
+
+// checkPorts refuses, before anything is created, a published host port that something else holds.
+// It can only look where the engine is local; the engine's own answer at start covers the rest.
+func (s *Stack) checkPorts(plans map[string]*plan, existing map[string][]container.Summary, o UpOptions) error {
+	if !s.Eng.IsLocal() {
+		return nil
+	}
+	ours := map[string]bool{}
+	for _, cs := range existing {
+		for _, c := range cs {
+			for _, pt := range c.Ports {
+				if pt.PublicPort != 0 {
+					ours[fmt.Sprintf("%d/%s", pt.PublicPort, pt.Type)] = true
+				}
+			}
+		}
+	}
+	for _, n := range sortedKeys(plans) {
+		pl := plans[n]
+		for _, pc := range pl.svc.Ports {
+			if pc.Published == "" || strings.Contains(pc.Published, "-") {
+				continue
+			}
+			proto := pc.Protocol
+			if proto == "" {
+				proto = "tcp"
+			}
+			if ours[pc.Published+"/"+proto] {
+				continue
+			}
+			ip := pc.HostIP
+			if ip == "" {
+				ip = "0.0.0.0"
+			}
+			addr := net.JoinHostPort(ip, pc.Published)
+			if proto == "tcp" {
+				l, err := net.Listen("tcp", addr)
+				if err != nil {
+					return fmt.Errorf("service %q: port %s is already in use on this host (services.%s.ports: %s:%d); stop what holds it or publish another port", n, addr, n, pc.Published, pc.Target)
+				}
+				l.Close()
+			}
+		}
+	}
+	return nil
+}
+
+// checkNamesFree refuses a fixed container_name held by a container outside this project.
+func (s *Stack) checkNamesFree(ctx context.Context, plans map[string]*plan, existing map[string][]container.Summary) error {
+	for _, n := range sortedKeys(plans) {
+		cn := plans[n].svc.ContainerName
+		if cn == "" {
+			continue
+		}
+		mine := false
+		for _, c := range existing[n] {
+			if name(c) == cn {
+				mine = true
+			}
+		}
+		if mine {
+			continue
+		}
+		in, err := s.Eng.ContainerInspect(ctx, cn)
+		if err == nil {
+			owner := in.Config.Labels[labels.Project]
+			if owner == "" {
+				owner = "no compose project"
+			} else {
+				owner = "project " + owner
+			}
+			return fmt.Errorf("service %q: container_name %q is already used by container %s (%s); remove it or choose another name", n, cn, in.ID[:12], owner)
+		}
+	}
+	return nil
+}
+
+// orphans handles containers of services the project no longer has (or has switched off).
+func (s *Stack) orphans(ctx context.Context, byService map[string][]container.Summary, remove bool) error {
+	p := s.Project
+	for _, svc := range sortedKeys(byService) {
+		if _, ok := p.Services[svc]; ok {
+			continue
+		}
+		if _, ok := p.All[svc]; ok {
+			continue // a service of a profile that is off now: left alone, as compose leaves it
+		}
+		for _, c := range byService[svc] {
+			if !remove {
+				s.UI.Warn("found orphan container %s of service %q, which the project no longer has; `mlstack up --remove-orphans` removes it", name(c), svc)
+				continue
+			}
+			if err := s.removeContainer(ctx, c.ID, name(c), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// parallel runs fn for every name concurrently and returns the first error.
+func parallel(ctx context.Context, names []string, fn func(context.Context, string) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for _, n := range names {
+		wg.Add(1)
+		go func(n string) {
+			defer wg.Done()
+			if err := fn(ctx, n); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		}(n)
+	}
+	wg.Wait()
+	return first
+}
