@@ -34,28 +34,44 @@ func (s *State) CacheDir() string { return filepath.Join(s.Dir, "cache") }
 
 type profilesFile struct {
 	Enabled []string `json:"enabled"`
+	// Disabled are profiles turned off with `mlstack profile disable`: up removes their services'
+	// containers. A profile merely not named on a later command is left alone, as compose does.
+	Disabled []string `json:"disabled,omitempty"`
 }
 
 // Profiles returns the persisted enabled profiles.
 func (s *State) Profiles() ([]string, error) {
-	b, err := os.ReadFile(filepath.Join(s.Dir, "profiles.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read persisted profiles: %w", err)
-	}
-	var f profilesFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("read %s: %w (delete it to reset profiles)", filepath.Join(s.Dir, "profiles.json"), err)
-	}
-	return f.Enabled, nil
+	f, err := s.readProfiles()
+	return f.Enabled, err
 }
 
-// SetProfiles persists the enabled profiles.
-func (s *State) SetProfiles(enabled []string) error {
+// DisabledProfiles returns the profiles explicitly turned off with `mlstack profile disable`.
+func (s *State) DisabledProfiles() ([]string, error) {
+	f, err := s.readProfiles()
+	return f.Disabled, err
+}
+
+func (s *State) readProfiles() (profilesFile, error) {
+	var f profilesFile
+	path := filepath.Join(s.Dir, "profiles.json")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return f, fmt.Errorf("read persisted profiles: %w", err)
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return f, fmt.Errorf("read %s: %w (delete it to reset profiles)", path, err)
+	}
+	return f, nil
+}
+
+// SetProfiles persists the enabled and the explicitly disabled profiles.
+func (s *State) SetProfiles(enabled, disabled []string) error {
 	sort.Strings(enabled)
-	b, _ := json.MarshalIndent(profilesFile{Enabled: enabled}, "", "  ")
+	sort.Strings(disabled)
+	b, _ := json.MarshalIndent(profilesFile{Enabled: enabled, Disabled: disabled}, "", "  ")
 	return s.WriteFile("profiles.json", append(b, '\n'))
 }
 

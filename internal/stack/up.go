@@ -712,12 +712,28 @@ func (s *Stack) checkNamesFree(ctx context.Context, plans map[string]*plan, exis
 // orphans handles containers of services the project no longer has (or has switched off).
 func (s *Stack) orphans(ctx context.Context, byService map[string][]container.Summary, remove bool) error {
 	p := s.Project
+	disabled, err := p.State.DisabledProfiles()
+	if err != nil {
+		return err
+	}
 	for _, svc := range sortedKeys(byService) {
 		if _, ok := p.Services[svc]; ok {
 			continue
 		}
-		if _, ok := p.All[svc]; ok {
-			continue // a service of a profile that is off now: left alone, as compose leaves it
+		if all, ok := p.All[svc]; ok {
+			// A service of a profile that is off now is left alone, as compose leaves it, unless the
+			// user turned its profile off with `mlstack profile disable`.
+			prof := disabledProfile(all.Profiles, disabled)
+			if prof == "" {
+				continue
+			}
+			s.UI.Info("Profile %q is disabled: removing service %q", prof, svc)
+			for _, c := range byService[svc] {
+				if err := s.removeContainer(ctx, c.ID, name(c), nil); err != nil {
+					return err
+				}
+			}
+			continue
 		}
 		for _, c := range byService[svc] {
 			if !remove {
@@ -730,6 +746,18 @@ func (s *Stack) orphans(ctx context.Context, byService map[string][]container.Su
 		}
 	}
 	return nil
+}
+
+// disabledProfile returns the first of a service's profiles that was explicitly disabled, or "".
+func disabledProfile(profiles, disabled []string) string {
+	for _, p := range profiles {
+		for _, d := range disabled {
+			if p == d {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // parallel runs fn for every name concurrently and returns the first error.
