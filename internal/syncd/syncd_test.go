@@ -23,7 +23,9 @@ type session struct {
 	app  string // the rule target inside ctr
 }
 
-func newSession(t *testing.T) *session {
+func newSession(t *testing.T) *session { return newBenchSession(t) }
+
+func newBenchSession(t testing.TB) *session {
 	t.Helper()
 	toServer, clientW := io.Pipe()
 	clientR, fromServer := io.Pipe()

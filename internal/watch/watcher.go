@@ -31,7 +31,8 @@ type Watcher struct {
 	dirs map[string]bool
 }
 
-// NewWatcher registers watches for rules. Rule paths that do not exist yet are skipped.
+// NewWatcher registers watches for rules. A rule path that does not exist
+// yet is picked up when it appears, provided its parent directory exists.
 func NewWatcher(rules []*Rule, opts Options) (*Watcher, error) {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -39,25 +40,27 @@ func NewWatcher(rules []*Rule, opts Options) (*Watcher, error) {
 	}
 	w := &Watcher{rules: rules, fs: fw, batch: NewBatcher(rules, opts), dirs: map[string]bool{}}
 	for _, r := range rules {
-		fi, err := os.Lstat(r.Path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			w.Close()
-			return nil, fmt.Errorf("watch %q: %w", r.Path, err)
-		}
-		if !fi.IsDir() {
-			err = w.add(filepath.Dir(r.Path), false)
-		} else {
-			err = w.addTree(r.Path, nil)
-		}
-		if err != nil {
+		if err := w.watchRoot(r, nil); err != nil {
 			w.Close()
 			return nil, err
 		}
 	}
 	return w, nil
+}
+
+// watchRoot watches a rule's directory tree. For a file, or a directory
+// that does not exist (yet), it watches the parent instead, so a file
+// replaced by rename and a directory created later are both seen.
+func (w *Watcher) watchRoot(r *Rule, found func(string)) error {
+	fi, err := os.Lstat(r.Path)
+	switch {
+	case err == nil && fi.IsDir():
+		return w.addTree(r.Path, found)
+	case err == nil || errors.Is(err, fs.ErrNotExist):
+		return w.add(filepath.Dir(r.Path), false)
+	default:
+		return fmt.Errorf("watch %q: %w", r.Path, err)
+	}
 }
 
 // Watches returns how many directories are watched.
@@ -140,6 +143,13 @@ func (w *Watcher) handle(ev fsnotify.Event, now time.Time) error {
 	p := ev.Name
 	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
 		w.forget(p)
+		for _, r := range w.rules {
+			if r.Path == p {
+				if err := w.watchRoot(r, nil); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	if ev.Has(fsnotify.Create) {
 		if fi, err := os.Lstat(p); err == nil && fi.IsDir() && w.wantDir(p) {

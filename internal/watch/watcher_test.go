@@ -283,3 +283,22 @@ func TestFileRuleSeesReplacementByRename(t *testing.T) {
 		t.Fatal("no flush")
 	}
 }
+
+func TestRuleDirectoryCreatedLaterAndRecreated(t *testing.T) {
+	dir := tree(t)
+	src := filepath.Join(dir, "src")
+	_, out := running(t, mustRule(t, types.Trigger{Path: src, Action: types.WatchActionSync, Target: "/app/src"}, ""))
+
+	writeFile(t, filepath.Join(src, "pkg/a.py"), "x")
+	await(t, out, "write /app/src/pkg/a.py")
+
+	if err := os.RemoveAll(src); err != nil {
+		t.Fatal(err)
+	}
+	await(t, out, "remove /app/src")
+
+	writeFile(t, filepath.Join(src, "b.py"), "x")
+	await(t, out, "write /app/src/b.py")
+	writeFile(t, filepath.Join(src, "pkg/c.py"), "x")
+	await(t, out, "write /app/src/pkg/c.py")
+}
