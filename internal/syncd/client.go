@@ -118,6 +118,25 @@ func (c *Client) List(ctx context.Context, root string, hash bool) ([]Entry, err
 	return ack.Entries, nil
 }
 
+// Stat returns the owner and mode of container path p or, when p does not
+// exist yet, of its nearest existing parent, so files can be given the owner
+// of the directory they land in.
+func (c *Client) Stat(ctx context.Context, p string) (Entry, error) {
+	ack, err := c.exchange(ctx, func(id uint64) ([]string, error) {
+		if err := writeFrame(c.w, &header{Op: opStat, Path: p}); err != nil {
+			return nil, err
+		}
+		return nil, writeFrame(c.w, &header{Op: opCommit, ID: id})
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("stat %q in container: %w", p, err)
+	}
+	if len(ack.Entries) != 1 {
+		return Entry{}, fmt.Errorf("stat %q in container: %d answers", p, len(ack.Entries))
+	}
+	return ack.Entries[0], nil
+}
+
 // exchange runs one request and reads its ack, giving up when ctx ends. The
 // work runs in its own goroutine because reads on an exec stream cannot be
 // interrupted any other way.

@@ -33,6 +33,7 @@ const (
 	opRemove = "remove"
 	opChown  = "chown"
 	opList   = "list"
+	opStat   = "stat"
 	opCommit = "commit"
 )
 
@@ -65,6 +66,9 @@ type Entry struct {
 	Mode   fs.FileMode `json:"m"`
 	MTime  int64       `json:"t,omitempty"`
 	SHA256 string      `json:"h,omitempty"`
+	// UID and GID are the numeric owner; only a stat fills them in.
+	UID int `json:"u,omitempty"`
+	GID int `json:"g,omitempty"`
 }
 
 // IsDir reports whether the entry is a directory.

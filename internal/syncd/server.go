@@ -84,6 +84,12 @@ func (s *server) handle(h *header) error {
 		err = s.remove(p)
 	case opChown:
 		err = s.chown(p, h)
+	case opStat:
+		var e Entry
+		e, err = statOwner(p)
+		if err == nil {
+			s.entries = append(s.entries, e)
+		}
 	case opList:
 		var entries []Entry
 		entries, err = Manifest(p, ManifestOptions{Hash: h.Hash})
@@ -169,7 +175,7 @@ func (s *server) allowed(p string) (string, error) {
 // werr is a failure of this op; serr means the stream broke.
 func (s *server) write(p string, h *header) (werr, serr error) {
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirParents(dir, h, s.root); err != nil {
 		return err, s.discard(h.Size)
 	}
 	// A directory where the host now has a file: rename cannot replace it.
@@ -267,6 +273,24 @@ func (s *server) mkdir(p string, h *header) error {
 		}
 	}
 	return ignoreEPERM(os.Lchown(p, idOr(h.UID), idOr(h.GID)), h, s.root)
+}
+
+// mkdirParents creates dir and its missing parents, giving each new one the
+// op's owner: a file synced into a new nested directory must not leave
+// root-owned directories the container's user cannot write to.
+func mkdirParents(dir string, h *header, root bool) error {
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := mkdirParents(parent, h, root); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return ignoreEPERM(os.Lchown(dir, idOr(h.UID), idOr(h.GID)), h, root)
 }
 
 // remove deletes p and everything below it; a missing path is already removed.
