@@ -569,6 +569,12 @@ func (r *run) waitAll(ctx context.Context, targets []string) error {
 	})
 }
 
+// DefaultImage is the resolver up uses when UpOptions.Images is nil: the local image, pulled when
+// missing (svc.PullPolicy decides). Resolvers that build call it for services without build:.
+func (s *Stack) DefaultImage(ctx context.Context, svc types.ServiceConfig) (string, error) {
+	return s.defaultImage(ctx, svc)
+}
+
 // defaultImage uses a local image, pulling it when missing.
 func (s *Stack) defaultImage(ctx context.Context, svc types.ServiceConfig) (string, error) {
 	ref := svc.Image
