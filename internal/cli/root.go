@@ -28,6 +28,9 @@ func NewRoot(env *app.Env) *cobra.Command {
 health-ordered starts, persisted profiles, live code sync, and tracked training runs.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Global flags belong to the root and come before the command, as with docker compose, so
+		// commands keep their own short flags (logs -f, run -p).
+		TraverseChildren: true,
 		Version:       app.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if len(g.Project.Files) == 0 {
@@ -42,7 +45,7 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 			return nil
 		},
 	}
-	pf := root.PersistentFlags()
+	pf := root.Flags()
 	pf.StringArrayVarP(&g.Project.Files, "file", "f", nil, "compose file (repeatable; default: compose.yaml and compose.override.yaml, or COMPOSE_FILE)")
 	pf.StringVarP(&g.Project.Name, "project-name", "p", "", "project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory name)")
 	pf.StringArrayVar(&g.Project.Profiles, "profile", nil, "enable a profile for this command (repeatable; adds to persisted profiles and COMPOSE_PROFILES)")
@@ -114,7 +117,7 @@ func extraCommands(env *app.Env) []*cobra.Command {
 	for _, f := range []func(*app.Env) *cobra.Command{
 		newBuildCmd, newTrainCmd, newRunsCmd, newWatchCmd, newProfileCmd, newInitCmd, newLintCmd, newDoctorCmd,
 		newRunCmd, newExecCmd, newStopCmd, newStartCmd, newRestartCmd, newKillCmd, newRmCmd, newPullCmd,
-		newPortCmd, newTopCmd, newImagesCmd, newLsCmd, newCreateCmd,
+		newPortCmd, newTopCmd, newImagesCmd, newLsCmd, newCreateCmd, newSyncdCmd,
 	} {
 		if c := f(env); c != nil {
 			out = append(out, c)
