@@ -31,7 +31,7 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 		// Global flags belong to the root and come before the command, as with docker compose, so
 		// commands keep their own short flags (logs -f, run -p).
 		TraverseChildren: true,
-		Version:       app.Version,
+		Version:          app.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if len(g.Project.Files) == 0 {
 				if f := os.Getenv("COMPOSE_FILE"); f != "" {
