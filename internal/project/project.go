@@ -168,7 +168,16 @@ func (p *Project) CheckServices(names []string) error {
 
 // nameFile puts the file name in front of a YAML syntax error, which compose-go reports without it.
 func nameFile(paths []string, err error) error {
-	if !strings.Contains(err.Error(), "yaml:") {
+	msg := err.Error()
+	if !strings.Contains(msg, "yaml:") {
+		for _, path := range paths {
+			if strings.Contains(msg, filepath.Base(path)) {
+				return err
+			}
+		}
+		if len(paths) > 0 {
+			return fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)
+		}
 		return err
 	}
 	for _, path := range paths {

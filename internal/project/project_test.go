@@ -1,0 +1,136 @@
+package project
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, dir, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const profiled = `
+services:
+  api: {image: busybox}
+  training: {image: busybox, profiles: [training]}
+  prometheus: {image: busybox, profiles: [monitoring]}
+`
+
+func TestLoadProfiles(t *testing.T) {
+	tests := []struct {
+		name      string
+		persisted []string
+		flags     []string
+		env       string
+		want      string // enabled services, sorted
+		wantErr   string
+	}{
+		{"no profile", nil, nil, "", "api", ""},
+		{"flag", nil, []string{"training"}, "", "api,training", ""},
+		{"COMPOSE_PROFILES", nil, nil, "monitoring", "api,prometheus", ""},
+		{"flag wins over COMPOSE_PROFILES", nil, []string{"training"}, "monitoring", "api,training", ""},
+		{"persisted plus flag", []string{"monitoring"}, []string{"training"}, "", "api,prometheus,training", ""},
+		{"unknown flag profile lists known ones", nil, []string{"gpu"}, "", "", `unknown profile "gpu" (from --profile); the project's profiles are: monitoring, training`},
+		{"unknown env profile", nil, nil, "nope", "", `unknown profile "nope" (from COMPOSE_PROFILES)`},
+		{"stale persisted profile is ignored", []string{"gone"}, nil, "", "api", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "compose.yaml", profiled)
+			if tt.persisted != nil {
+				if err := NewState(dir).SetProfiles(tt.persisted, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Setenv("COMPOSE_PROFILES", tt.env)
+			p, err := Load(context.Background(), Options{WorkingDir: dir, Files: []string{filepath.Join(dir, "compose.yaml")}, Profiles: tt.flags})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Load() error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(p.ServiceNames(), ","); got != tt.want {
+				t.Errorf("services = %s, want %s", got, tt.want)
+			}
+			if len(p.All) != 3 {
+				t.Errorf("All has %d services, want 3", len(p.All))
+			}
+		})
+	}
+}
+
+func TestLoadErrorsNameTheFile(t *testing.T) {
+	tests := []struct {
+		name, content, want string
+	}{
+		{"invalid yaml", "services:\n  a:\n    image: x\n   bad: [\n", "compose.yaml: invalid YAML"},
+		{"required variable", "services:\n  a:\n    image: ${IMAGE:?set IMAGE to the model server image}\n", "set IMAGE to the model server image"},
+		{"unknown service key", "services:\n  a:\n    image: x\n    imagee: y\n", "imagee"},
+		{"depends on unknown service", "services:\n  a:\n    image: x\n    depends_on: [ghost]\n", "ghost"},
+		{"empty file", "", "compose.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "compose.yaml", tt.content)
+			t.Setenv("IMAGE", "")
+			os.Unsetenv("IMAGE")
+			_, err := Load(context.Background(), Options{WorkingDir: dir, Files: []string{filepath.Join(dir, "compose.yaml")}})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Load() error = %v, want containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNamedServiceEnablesItsProfile(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "compose.yaml", profiled)
+	p, err := Load(context.Background(), Options{WorkingDir: dir, Files: []string{filepath.Join(dir, "compose.yaml")}, Services: []string{"training"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.Services["training"]; !ok {
+		t.Fatal("a service named on the command line must be enabled whatever its profile")
+	}
+	if err := p.CheckServices([]string{"prometheus"}); err == nil || !strings.Contains(err.Error(), "profile monitoring") {
+		t.Errorf("CheckServices(prometheus) = %v, want a hint about its profile", err)
+	}
+}
+
+func TestNoComposeFile(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	os.Chdir(dir)
+	_, err := Load(context.Background(), Options{})
+	if !IsNoFile(err) {
+		t.Fatalf("Load() in an empty directory = %v, want a no-file error", err)
+	}
+}
+
+func TestStateProfilesRoundTrip(t *testing.T) {
+	st := NewState(t.TempDir())
+	if err := st.SetProfiles([]string{"b", "a"}, []string{"c"}); err != nil {
+		t.Fatal(err)
+	}
+	en, _ := st.Profiles()
+	dis, _ := st.DisabledProfiles()
+	if strings.Join(en, ",") != "a,b" || strings.Join(dis, ",") != "c" {
+		t.Fatalf("enabled %v disabled %v", en, dis)
+	}
+	if _, err := os.Stat(filepath.Join(st.Dir, ".gitignore")); err != nil {
+		t.Errorf("state dir has no .gitignore: %v", err)
+	}
+}
