@@ -26,14 +26,17 @@ type Role struct {
 	Services []string
 	// Profile is the compose profile the role's services are in, or "" when they always run.
 	Profile string
+	// FromProject says the fragment builds the project's own Dockerfile (`build: .`), so an include
+	// of it needs the project as its project_directory.
+	FromProject bool
 }
 
 // catalog is in the order a stack is usually assembled, which init and listings keep.
 var catalog = []Role{
 	{Name: "feature-store", Summary: "Redis online feature store with a healthcheck and a data volume", Services: []string{"feature-store"}},
 	{Name: "mlflow", Summary: "MLflow tracking server with a backend store and an artifact volume", Services: []string{"mlflow"}},
-	{Name: "training", Summary: "training job built from the project, GPU reservation, tracking URI wired", Services: []string{"training"}, Profile: "training"},
-	{Name: "inference", Summary: "model server built from the project: /health, /predict, /metrics on 127.0.0.1:8080", Services: []string{"inference"}},
+	{Name: "training", Summary: "training job built from the project, GPU reservation, tracking URI wired", Services: []string{"training"}, Profile: "training", FromProject: true},
+	{Name: "inference", Summary: "model server built from the project: /health, /predict, /metrics on 127.0.0.1:8080", Services: []string{"inference"}, FromProject: true},
 	{Name: "monitoring", Summary: "Prometheus scraping the inference server", Services: []string{"prometheus"}, Profile: "monitoring", Extra: []string{"prometheus.yml"}},
 }
 
