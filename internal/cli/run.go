@@ -2,9 +2,109 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/gpu"
+	"github.com/mlstack/mlstack/internal/stack"
 )
 
-// newRunCmd is not built yet; returning nil leaves the command out.
-func newRunCmd(env *app.Env) *cobra.Command { return nil }
+// oneOffFlags are the flags run and train share (docker compose run's).
+type oneOffFlags struct {
+	o          stack.OneOffOptions
+	entrypoint string
+	noTTY      bool
+	rm         bool
+	keep       bool
+	gpus       string
+	timeout    int
+}
+
+func (f *oneOffFlags) add(fl *pflag.FlagSet) {
+	fl.StringArrayVarP(&f.o.Env, "env", "e", nil, "set an environment variable KEY=VALUE (KEY alone: take it from your environment); repeatable")
+	fl.StringArrayVar(&f.o.EnvFiles, "env-file", nil, "read environment variables from a file; repeatable")
+	fl.StringArrayVarP(&f.o.Volumes, "volume", "v", nil, "bind mount a volume SRC:DST[:ro] (relative SRC: the project's); repeatable")
+	fl.StringVarP(&f.o.Workdir, "workdir", "w", "", "working directory inside the container")
+	fl.StringVarP(&f.o.User, "user", "u", "", "run as this user (name|uid[:group|gid])")
+	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint")
+	fl.BoolVar(&f.o.NoDeps, "no-deps", false, "don't start the services it depends on")
+	fl.StringVar(&f.o.Name, "name", "", "container name (default <project>-<service>-run-<id>)")
+	fl.BoolVarP(&f.noTTY, "no-TTY", "T", false, "don't allocate a TTY (the default when stdin or stdout is not a terminal)")
+	fl.StringVar(&f.gpus, "gpus", "", "GPUs for the job: auto (GPU where the engine has one, else CPU with a notice), all, none, N, or device=ID[,ID] (default: MLSTACK_GPUS, else auto)")
+	fl.IntVarP(&f.timeout, "timeout", "t", 10, "seconds the job has to exit after Ctrl-C before it is killed")
+}
+
+// options turns the flags into the one-off's options; command nil keeps the service's.
+func (f *oneOffFlags) options(cmd *cobra.Command, env *app.Env, service string, command []string) (stack.OneOffOptions, gpu.Mode, error) {
+	o := f.o
+	o.Service = service
+	if len(command) > 0 {
+		o.Command = command
+	}
+	if cmd.Flags().Changed("entrypoint") {
+		o.Entrypoint = []string{}
+		if f.entrypoint != "" {
+			o.Entrypoint = []string{f.entrypoint}
+		}
+	}
+	o.TTY = !f.noTTY && env.UI.InTTY && env.UI.OutTTY
+	o.Kill = env.Kill
+	if cmd.Flags().Changed("timeout") {
+		t := f.timeout
+		o.StopTimeout = &t
+	}
+	mode, err := gpuMode(cmd, f.gpus)
+	return o, mode, err
+}
+
+func newRunCmd(env *app.Env) *cobra.Command {
+	f := &oneOffFlags{}
+	cmd := &cobra.Command{
+		Use:   "run [flags] SERVICE [COMMAND [ARGS...]]",
+		Short: "Run a one-off command in a new container of a service",
+		Long: `Start the service's dependencies in health order (running ones are reused), then run a one-off
+container of the service attached to the terminal and exit with its exit code. The container is
+removed afterwards unless --rm=false. Ctrl-C interrupts the command; a second Ctrl-C kills it.
+Service ports are not published unless --service-ports or --publish.`,
+		Example: `  mlstack run training python -m src.training.train --config config/training.yaml
+  mlstack run --no-deps -e DEBUG=1 inference pytest -q
+  mlstack run --service-ports notebook`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, mode, err := f.options(cmd, env, args[0], args[1:])
+			if err != nil {
+				return err
+			}
+			o.Keep = !f.rm
+			ctx := cmd.Context()
+			st, err := env.Stack(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			pol := gpu.NewPolicy(st.Eng, mode, st.Project.State.CacheDir(), func(msg string) { env.UI.Notice("%s", msg) })
+			o.Devices, o.TargetDevices, o.NoGPU = pol.Requests(false), pol.Requests(true), pol.Retry
+			return exitWith(st.RunOneOff(ctx, o))
+		},
+	}
+	fl := cmd.Flags()
+	// SERVICE ends mlstack's flags: what follows is the command's, as with compose run.
+	fl.SetInterspersed(false)
+	f.add(fl)
+	fl.BoolVarP(&f.o.Detach, "detach", "d", false, "run in the background and print the container name")
+	fl.BoolVar(&f.rm, "rm", true, "remove the container when it exits")
+	fl.BoolVarP(&f.o.Interactive, "interactive", "i", true, "keep stdin open")
+	fl.StringArrayVar(&f.o.Publish, "publish", nil, "publish a port [IP:][HOST:]CONTAINER (no -p: that is the project name); repeatable")
+	fl.BoolVar(&f.o.ServicePorts, "service-ports", false, "publish the service's ports")
+	return cmd
+}
+
+// exitWith turns a job's exit code into the CLI's.
+func exitWith(code int, err error) error {
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &stack.ExitError{Code: code}
+	}
+	return nil
+}

@@ -12,12 +12,14 @@ import (
 
 // Record is what mlstack remembers about one training run, stored as <id>.json.
 type Record struct {
-	ID            string    `json:"id"`
-	Project       string    `json:"project"`
-	Service       string    `json:"service"`
-	ContainerName string    `json:"container_name"`
-	Command       []string  `json:"command"`
-	StartedAt     time.Time `json:"started_at"`
+	ID            string `json:"id"`
+	Project       string `json:"project"`
+	Service       string `json:"service"`
+	ContainerName string `json:"container_name"`
+	// Entrypoint is the entrypoint the job ran with (the image's unless overridden), for replay.
+	Entrypoint []string  `json:"entrypoint,omitempty"`
+	Command    []string  `json:"command"`
+	StartedAt  time.Time `json:"started_at"`
 	// FinishedAt is zero (and omitted) while the run is going; ExitCode means nothing until it is set.
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	DurationMS int64     `json:"duration_ms"`

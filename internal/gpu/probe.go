@@ -1,0 +1,279 @@
+package gpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/mlstack/mlstack/internal/engine"
+)
+
+// probeEntrypoint does not exist in any image: a probe container never runs anything. The engine
+// picks the device driver before it looks for the executable, so the start error tells which check
+// failed first.
+const probeEntrypoint = "/.mlstack-gpu-probe"
+
+// Detector answers, once per engine, whether the engine can give containers a GPU. It believes, in
+// order: an nvidia runtime in Info.Runtimes, the Cache, and the engine's own answer to a probe: a
+// container with a GPU request that is started but never runs (see probeEntrypoint).
+type Detector struct {
+	Eng   *engine.Client
+	Cache Cache
+
+	mu     sync.Mutex
+	known  bool
+	has    bool
+	cached bool // the answer came from the cache, not from this engine today
+	key    string
+}
+
+// NewDetector returns a detector whose cache lives in the user's cache directory
+// (~/.cache/mlstack/gpu.json), or in fallbackDir when the user has none.
+func NewDetector(eng *engine.Client, fallbackDir string) *Detector {
+	dir := fallbackDir
+	if d, err := os.UserCacheDir(); err == nil {
+		dir = filepath.Join(d, "mlstack")
+	}
+	return &Detector{Eng: eng, Cache: Cache{Path: filepath.Join(dir, "gpu.json")}}
+}
+
+// HasGPU reports whether the engine has a usable GPU. probeImage is a local image to probe with
+// when neither the runtimes nor the cache tell (any local image does when it is empty or missing).
+func (d *Detector) HasGPU(ctx context.Context, probeImage string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.known {
+		return d.has, nil
+	}
+	info, err := d.Eng.Info(ctx)
+	if err != nil {
+		return false, fmt.Errorf("detect GPUs: engine info: %w", err)
+	}
+	d.key = EngineKey(info.ID, d.Eng.Host)
+	runtimes := make([]string, 0, len(info.Runtimes))
+	for r := range info.Runtimes {
+		runtimes = append(runtimes, r)
+	}
+	if known, has := FromRuntimes(runtimes); known {
+		d.set(has, "runtimes")
+		return has, nil
+	}
+	if e, ok := d.Cache.Lookup(d.key, time.Now()); ok {
+		d.known, d.has, d.cached = true, e.HasGPU, true
+		return e.HasGPU, nil
+	}
+	has, err := d.probe(ctx, probeImage)
+	if err != nil {
+		return false, err
+	}
+	d.set(has, "probe")
+	return has, nil
+}
+
+// Recheck asks the engine itself when the last answer came from the cache: a GPU set up since
+// must not be refused to a command that requires one.
+func (d *Detector) Recheck(ctx context.Context, probeImage string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.cached {
+		return d.has, nil
+	}
+	has, err := d.probe(ctx, probeImage)
+	if err != nil {
+		return false, err
+	}
+	d.cached = false
+	d.set(has, "probe")
+	return has, nil
+}
+
+// LearnNoGPU records that the engine refused a GPU at a real container start, so the next
+// decision (and the next command) does not ask again.
+func (d *Detector) LearnNoGPU() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.set(false, "start")
+}
+
+// set stores the answer; a cache that cannot be written only costs a probe next time.
+func (d *Detector) set(has bool, how string) {
+	d.known, d.has = true, has
+	if d.key != "" {
+		_ = d.Cache.Store(d.key, Entry{HasGPU: has, How: how}, time.Now())
+	}
+}
+
+// probe creates a network-less container asking for one GPU, starts it and reads the answer.
+func (d *Detector) probe(ctx context.Context, img string) (bool, error) {
+	img, err := d.probeImage(ctx, img)
+	if err != nil {
+		return false, err
+	}
+	cfg := &container.Config{Image: img, Entrypoint: []string{probeEntrypoint}, Labels: map[string]string{"dev.mlstack.gpu-probe": "1"}}
+	host := &container.HostConfig{NetworkMode: "none", AutoRemove: false}
+	host.DeviceRequests = []container.DeviceRequest{gpuRequest(1, nil)}
+	resp, err := d.Eng.ContainerCreate(ctx, cfg, host, &network.NetworkingConfig{}, nil, "")
+	if err != nil {
+		return false, fmt.Errorf("detect GPUs: create probe container: %w", err)
+	}
+	defer d.Eng.ContainerRemove(context.WithoutCancel(ctx), resp.ID, container.RemoveOptions{Force: true})
+	err = d.Eng.ContainerStart(ctx, resp.ID, container.StartOptions{})
+	switch {
+	case IsNoGPUError(err):
+		return false, nil
+	case err == nil:
+		// Something ran although nothing should: the driver was found all the same.
+		return true, nil
+	case ctx.Err() != nil:
+		return false, context.Cause(ctx)
+	default:
+		// Any later failure (here: the missing executable) means the device driver was selected.
+		return true, nil
+	}
+}
+
+// probeImage returns img when the engine has it, else the smallest local image.
+func (d *Detector) probeImage(ctx context.Context, img string) (string, error) {
+	if img != "" {
+		if in, err := d.Eng.ImageInspect(ctx, img); err == nil {
+			return in.ID, nil
+		}
+	}
+	list, err := d.Eng.ImageList(ctx, image.ListOptions{})
+	if err != nil {
+		return "", fmt.Errorf("detect GPUs: list images: %w", err)
+	}
+	if len(list) == 0 {
+		return "", errors.New("detect GPUs: the engine has no image to probe with")
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Size < list[j].Size })
+	return list[0].ID, nil
+}
+
+// Policy applies one --gpus mode to every service of a command and remembers what it decided.
+type Policy struct {
+	Mode     Mode
+	Detector *Detector
+	// Notify prints a notice for the user; it is called at most once per service.
+	Notify func(msg string)
+
+	mu        sync.Mutex
+	noticed   map[string]bool
+	decisions map[string]Decision
+}
+
+// Decide returns the device requests for svc. A target (the service of `train`/`run`) gets an
+// explicit mode even when it asks for no GPU; under `up`, a mode other than auto applies to the
+// services that ask for GPUs. svc.Image, when local, is what the engine is probed with.
+func (p *Policy) Decide(ctx context.Context, svc types.ServiceConfig, target bool) (Decision, error) {
+	reqs := FromService(svc)
+	asks := false
+	for _, r := range reqs {
+		if IsGPURequest(r) {
+			asks = true
+		}
+	}
+	mode := p.Mode
+	if !target && !asks {
+		mode = Mode{Kind: Auto}
+	}
+	if mode.Kind == None || (mode.Kind == Auto && !asks) {
+		dec, err := Resolve(mode, reqs, false)
+		return p.keep(svc.Name, dec, err)
+	}
+	has, err := p.Detector.HasGPU(ctx, svc.Image)
+	if err == nil && !has && mode.Kind != Auto {
+		has, err = p.Detector.Recheck(ctx, svc.Image)
+	}
+	if err != nil {
+		return Decision{}, fmt.Errorf("service %q: %w", svc.Name, err)
+	}
+	dec, err := Resolve(mode, reqs, has)
+	if err != nil {
+		return Decision{}, fmt.Errorf("service %q: %w", svc.Name, err)
+	}
+	if UsesCDI(dec.Requests) {
+		if err := CheckCDISupported(p.Detector.Eng.APIVersion); err != nil {
+			if mode.Kind != Auto {
+				return Decision{}, fmt.Errorf("service %q: %w", svc.Name, err)
+			}
+			dec, err = Resolve(mode, reqs, false)
+			return p.keep(svc.Name, dec, err)
+		}
+	}
+	return p.keep(svc.Name, dec, nil)
+}
+
+// Requests is Decide as a device decider for stack.UpOptions and stack.OneOffOptions.
+func (p *Policy) Requests(target bool) func(ctx context.Context, svc types.ServiceConfig) ([]container.DeviceRequest, error) {
+	return func(ctx context.Context, svc types.ServiceConfig) ([]container.DeviceRequest, error) {
+		dec, err := p.Decide(ctx, svc, target)
+		return dec.Requests, err
+	}
+}
+
+// Retry is shown a container start that failed: when the engine refused a GPU it had seemed to have,
+// auto falls back to CPU (ok true, with the requests to retry with) and other modes fail with the
+// reason. Errors that are not about GPUs pass through (ok false, err nil).
+func (p *Policy) Retry(_ context.Context, svc types.ServiceConfig, startErr error) ([]container.DeviceRequest, bool, error) {
+	if !IsNoGPUError(startErr) {
+		return nil, false, nil
+	}
+	p.Detector.LearnNoGPU()
+	mode := p.Mode
+	if mode.Kind != Auto {
+		_, err := Resolve(mode, FromService(svc), false)
+		return nil, false, fmt.Errorf("service %q: %w", svc.Name, err)
+	}
+	dec, err := Resolve(Mode{Kind: Auto}, FromService(svc), false)
+	if dec, err = p.keep(svc.Name, dec, err); err != nil {
+		return nil, false, err
+	}
+	return dec.Requests, true, nil
+}
+
+// Decision returns what was decided for service.
+func (p *Policy) Decision(service string) (Decision, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d, ok := p.decisions[service]
+	return d, ok
+}
+
+// keep remembers a decision and prints its notice the first time for the service.
+func (p *Policy) keep(service string, dec Decision, err error) (Decision, error) {
+	if err != nil {
+		return dec, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.decisions == nil {
+		p.decisions = map[string]Decision{}
+		p.noticed = map[string]bool{}
+	}
+	p.decisions[service] = dec
+	if msg := dec.NoticeFor(service); msg != "" && p.Notify != nil && !p.noticed[service] {
+		p.noticed[service] = true
+		p.Notify(msg)
+	}
+	return dec, nil
+}
+
+// EnvVar is the environment variable that sets the default --gpus mode.
+const EnvVar = "MLSTACK_GPUS"
+
+// NewPolicy returns the policy for mode (see ParseFlag) on eng, caching the engine's answer in the
+// user's cache directory or, without one, in fallbackDir.
+func NewPolicy(eng *engine.Client, mode Mode, fallbackDir string, notify func(string)) *Policy {
+	return &Policy{Mode: mode, Detector: NewDetector(eng, fallbackDir), Notify: notify}
+}

@@ -1,0 +1,541 @@
+package stack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/format"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/mlstack/mlstack/internal/graph"
+)
+
+// OneOffOptions are the choices of `mlstack run` and `mlstack train`: compose run's flags.
+type OneOffOptions struct {
+	Service string
+	// Command replaces the service's command when not nil.
+	Command []string
+	// Entrypoint replaces the service's entrypoint when not nil (an empty slice clears it).
+	Entrypoint []string
+	// Env adds KEY=VALUE entries; a bare KEY takes its value from mlstack's environment (unset: left out).
+	Env []string
+	// EnvFiles are read in order; Env wins over them.
+	EnvFiles []string
+	// Volumes are extra mounts in compose's short syntax (SRC:DST[:MODE]); a relative SRC is the project's.
+	Volumes []string
+	Workdir string
+	User    string
+	// Name replaces the generated <project>-<service>-run-<12 hex> container name.
+	Name string
+	// Publish are extra published ports ([IP:][HOST:]CONTAINER[/PROTO]); ServicePorts publishes the service's own.
+	Publish      []string
+	ServicePorts bool
+	NoDeps       bool
+	Detach       bool
+	// Keep leaves the container behind after it exits (compose's --rm=false).
+	Keep bool
+	// TTY allocates a terminal; Interactive attaches stdin.
+	TTY, Interactive bool
+	// ImageID runs this image instead of the service's (a replay); otherwise Images resolves it.
+	ImageID string
+	Images  ImageResolver
+	// Devices is the GPU policy for the dependencies (as under up); TargetDevices for the job itself.
+	Devices       DeviceDecider
+	TargetDevices DeviceDecider
+	// NoGPU, when set, is shown a failed start of a job that asked for devices; ok true retries the
+	// job with reqs (the GPU policy's CPU fallback when the engine has no GPU to give).
+	NoGPU func(ctx context.Context, svc types.ServiceConfig, startErr error) (reqs []container.DeviceRequest, ok bool, err error)
+	// Kill is closed on the second Ctrl-C: the job is killed instead of waited for.
+	Kill <-chan struct{}
+	// StopTimeout is how long the job has to exit after Ctrl-C before it is killed (default: the
+	// service's stop_grace_period, else 10s).
+	StopTimeout *int
+	// Stdout and Stderr receive the job's output besides the terminal (e.g. a run log).
+	Stdout, Stderr io.Writer
+	// Started is called once the job runs.
+	Started func(OneOffStarted)
+}
+
+// OneOffStarted describes a running one-off job, for run records.
+type OneOffStarted struct {
+	ID, Name   string
+	ImageID    string
+	ConfigHash string
+	Entrypoint []string
+	Command    []string
+	// Env is the container's whole environment (image and service), KEY=VALUE.
+	Env       []string
+	Devices   []container.DeviceRequest
+	StartedAt time.Time
+}
+
+// RunOneOff runs a one-off container of a service: its dependencies come up in health order (running
+// ones are reused), then the job runs attached with Ctrl-C forwarded, and its exit code is returned.
+func (s *Stack) RunOneOff(ctx context.Context, o OneOffOptions) (int, error) {
+	p := s.Project
+	if err := p.CheckServices([]string{o.Service}); err != nil {
+		return 0, err
+	}
+	orig := p.Services[o.Service]
+	hash, err := ConfigHash(orig)
+	if err != nil {
+		return 0, err
+	}
+	svc, proj, err := s.oneOffService(orig, o)
+	if err != nil {
+		return 0, err
+	}
+	WarnUnsupported(s.UI, svc)
+
+	imageID := o.ImageID
+	if imageID == "" {
+		resolve := o.Images
+		if resolve == nil {
+			resolve = s.defaultImage
+		}
+		if imageID, err = resolve(ctx, orig); err != nil {
+			return 0, err
+		}
+	} else {
+		if _, err := s.Eng.ImageInspect(ctx, imageID); err != nil {
+			if isNotFound(err) {
+				return 0, fmt.Errorf("service %q: image %s no longer exists on the engine", o.Service, imageID)
+			}
+			return 0, fmt.Errorf("service %q: inspect image %s: %w", o.Service, imageID, err)
+		}
+		svc.Image = imageID
+	}
+	// The GPU decision comes before the dependencies: --gpus all on an engine without GPU fails
+	// before anything starts.
+	var devs []container.DeviceRequest
+	if o.TargetDevices != nil {
+		probe := svc
+		probe.Image = imageID
+		if devs, err = o.TargetDevices(ctx, probe); err != nil {
+			return 0, err
+		}
+	}
+	if !o.NoDeps && len(orig.DependsOn) > 0 {
+		if err := s.upDependencies(ctx, orig, o); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.ensureNetworks(ctx, []string{o.Service}, &rollback{}); err != nil {
+		return 0, err
+	}
+	if err := s.ensureVolumes(ctx, []string{o.Service}, &rollback{}); err != nil {
+		return 0, err
+	}
+
+	slug := newSlug()
+	cname := o.Name
+	if cname == "" {
+		cname = fmt.Sprintf("%s-%s-run-%s", s.Name(), o.Service, slug[:12])
+	}
+	job := &oneOff{s: s, o: o, svc: svc, proj: proj, name: cname, slug: slug, hash: hash, imageID: imageID}
+	if err := job.create(ctx, devs); err != nil {
+		return 0, err
+	}
+	if err := job.start(ctx); err != nil {
+		job.remove()
+		if o.NoGPU == nil || len(devs) == 0 {
+			return 0, err
+		}
+		cpu, ok, ferr := o.NoGPU(ctx, svc, err)
+		if ferr != nil {
+			return 0, ferr
+		}
+		if !ok {
+			return 0, err
+		}
+		if err := job.create(ctx, cpu); err != nil {
+			return 0, err
+		}
+		if err := job.start(ctx); err != nil {
+			job.remove()
+			return 0, err
+		}
+	}
+	if o.Started != nil {
+		o.Started(job.started())
+	}
+	if o.Detach {
+		fmt.Fprintln(s.UI.Out, cname)
+		return 0, nil
+	}
+	code, err := job.wait(ctx)
+	if !o.Keep {
+		job.remove()
+	}
+	return code, err
+}
+
+// oneOffService applies the command line's overrides to a copy of the service, as compose run does:
+// no published ports unless asked, no restart policy, no fixed container name.
+func (s *Stack) oneOffService(svc types.ServiceConfig, o OneOffOptions) (types.ServiceConfig, *types.Project, error) {
+	p := s.Project.Project
+	proj := p
+	svc.ContainerName = ""
+	svc.Restart = ""
+	if svc.Deploy != nil {
+		d := *svc.Deploy
+		d.RestartPolicy = nil
+		svc.Deploy = &d
+	}
+	svc.Tty = o.TTY
+	svc.StdinOpen = o.Interactive
+	if o.Command != nil {
+		svc.Command = types.ShellCommand(o.Command)
+	}
+	if o.Entrypoint != nil {
+		svc.Entrypoint = types.ShellCommand(o.Entrypoint)
+	}
+	if o.Workdir != "" {
+		svc.WorkingDir = o.Workdir
+	}
+	if o.User != "" {
+		svc.User = o.User
+	}
+	if !o.ServicePorts {
+		svc.Ports = nil
+	}
+	for _, spec := range o.Publish {
+		ports, err := types.ParsePortConfig(spec)
+		if err != nil {
+			return svc, nil, fmt.Errorf("--publish %q: %w", spec, err)
+		}
+		svc.Ports = append(svc.Ports, ports...)
+	}
+
+	env := types.MappingWithEquals{}
+	for k, v := range svc.Environment {
+		env[k] = v
+	}
+	if len(o.EnvFiles) > 0 {
+		fromFiles, err := dotenv.GetEnvFromFile(osEnv(), o.EnvFiles)
+		if err != nil {
+			return svc, nil, fmt.Errorf("--env-file: %w", err)
+		}
+		for k, v := range fromFiles {
+			env[k] = &v
+		}
+	}
+	for _, kv := range o.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if k == "" {
+			return svc, nil, fmt.Errorf("-e %q: want KEY=VALUE or KEY", kv)
+		}
+		if !ok {
+			val, set := os.LookupEnv(k)
+			if !set {
+				continue
+			}
+			v = val
+		}
+		env[k] = &v
+	}
+	svc.Environment = env
+
+	if len(o.Volumes) > 0 {
+		vols := make(types.Volumes, len(p.Volumes))
+		for k, v := range p.Volumes {
+			vols[k] = v
+		}
+		for _, spec := range o.Volumes {
+			v, err := format.ParseVolume(spec)
+			if err != nil {
+				return svc, nil, fmt.Errorf("--volume %q: %w", spec, err)
+			}
+			switch v.Type {
+			case types.VolumeTypeBind:
+				if !filepath.IsAbs(v.Source) {
+					v.Source = filepath.Join(p.WorkingDir, v.Source)
+				}
+				v.Bind = &types.ServiceVolumeBind{CreateHostPath: true}
+			case types.VolumeTypeVolume:
+				if _, ok := vols[v.Source]; !ok && v.Source != "" {
+					// Not declared: like docker run -v NAME:/dst, the engine creates it by that name.
+					vols[v.Source] = types.VolumeConfig{Name: v.Source}
+				}
+			}
+			svc.Volumes = append(svc.Volumes, v)
+		}
+		cp := *p
+		cp.Volumes = vols
+		proj = &cp
+	}
+	return svc, proj, nil
+}
+
+func osEnv() map[string]string {
+	out := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = v
+	}
+	return out
+}
+
+// upDependencies brings up what the service depends on (reusing running containers) and waits
+// for the service's own depends_on conditions.
+func (s *Stack) upDependencies(ctx context.Context, svc types.ServiceConfig, o OneOffOptions) error {
+	var deps []string
+	for d, c := range svc.DependsOn {
+		if _, ok := s.Project.Services[d]; !ok && !c.Required {
+			continue
+		}
+		deps = append(deps, d)
+	}
+	sort.Strings(deps)
+	if len(deps) == 0 {
+		return nil
+	}
+	if err := s.Up(ctx, UpOptions{Services: deps, Detach: true, Images: o.Images, Devices: o.Devices, Kill: o.Kill, StopTimeout: o.StopTimeout}); err != nil {
+		var ee *ExitError
+		if errors.As(err, &ee) && ee.Code == 130 {
+			return ee
+		}
+		return fmt.Errorf("start dependencies of %q: %w", svc.Name, err)
+	}
+	return s.WaitConditions(ctx, svc)
+}
+
+// WaitConditions blocks until the service's depends_on conditions hold on the running stack
+// (service_healthy: healthy, or mlstack's early probe passed; service_completed_successfully:
+// exited 0). A dependency that fails is reported by name with its last log lines.
+func (s *Stack) WaitConditions(ctx context.Context, svc types.ServiceConfig) error {
+	tr := Track(ctx, s.Eng, s.Name())
+	defer tr.Close()
+	for _, d := range sortedKeys(svc.DependsOn) {
+		c := svc.DependsOn[d]
+		if c.Condition != graph.Healthy && c.Condition != graph.Completed {
+			continue
+		}
+		cs, err := s.containers(ctx, true, false, d)
+		if err != nil {
+			return err
+		}
+		if len(cs) == 0 {
+			if !c.Required {
+				continue
+			}
+			return fmt.Errorf("service %q: dependency %q has no container", svc.Name, d)
+		}
+		dep := s.Project.Services[d]
+		for _, ct := range cs {
+			if err := tr.Seed(ctx, ct.ID); err != nil {
+				return fmt.Errorf("service %q: dependency %q: %w", svc.Name, d, err)
+			}
+			if c.Condition == graph.Healthy && dep.HealthCheck != nil && !dep.HealthCheck.Disable {
+				if st := tr.Get(ct.ID); st.Running && st.Health != "healthy" {
+					go probeEarly(ctx, s.Eng, tr, ct.ID, dep.HealthCheck)
+				}
+			}
+			id := ct.ID
+			err := tr.Wait(ctx, id, func(st CState) (bool, error) {
+				if c.Condition == graph.Healthy {
+					if st.Health == "healthy" || st.ProbePassed {
+						return true, nil
+					}
+					if st.Health == "unhealthy" {
+						return false, s.failure(ctx, d, id, "is unhealthy")
+					}
+				} else if st.Exited && st.ExitCode == 0 {
+					return true, nil
+				}
+				if st.Exited && !restartPolicyWillRestart(dep.Restart, st.ExitCode, st.Restarts) {
+					return false, s.failure(ctx, d, id, fmt.Sprintf("exited with code %d", st.ExitCode))
+				}
+				return false, nil
+			})
+			if err != nil {
+				if ctx.Err() != nil {
+					return &ExitError{Code: 130, Err: errors.New("interrupted")}
+				}
+				return fmt.Errorf("service %q: dependency %q failed: %w", svc.Name, d, err)
+			}
+		}
+	}
+	return nil
+}
+
+// oneOff is one job container through its life.
+type oneOff struct {
+	s       *Stack
+	o       OneOffOptions
+	svc     types.ServiceConfig
+	proj    *types.Project
+	name    string
+	slug    string
+	hash    string
+	imageID string
+
+	id      string
+	devices []container.DeviceRequest
+	spec    *Spec
+	// attached is closed when the attach stream ended (nil when detached).
+	attached <-chan error
+	cancel   context.CancelFunc
+}
+
+func (j *oneOff) create(ctx context.Context, devs []container.DeviceRequest) error {
+	spec, err := BuildSpec(SpecInput{
+		Project: j.proj, Service: j.svc, Number: 1, OneOff: true, Slug: j.slug, Name: j.name,
+		ConfigHash: j.hash, ImageID: j.imageID, DeviceRequests: devs, APIVersion: j.s.Eng.APIVersion,
+	})
+	if err != nil {
+		return err
+	}
+	if j.o.Interactive {
+		spec.Config.StdinOnce = true
+	}
+	if j.o.Detach {
+		spec.Config.AttachStdin, spec.Config.AttachStdout, spec.Config.AttachStderr = false, false, false
+		spec.Host.AutoRemove = !j.o.Keep
+	}
+	id, err := j.s.createContainer(ctx, j.svc.Name, spec)
+	if err != nil {
+		return err
+	}
+	j.id, j.spec, j.devices = id, spec, devs
+	return nil
+}
+
+// start attaches (before the start, so the first line is not lost) and starts the container.
+func (j *oneOff) start(ctx context.Context) error {
+	if !j.o.Detach {
+		actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		j.cancel = cancel
+		out, errw := j.s.UI.Out, j.s.UI.Err
+		if j.o.Stdout != nil {
+			out = io.MultiWriter(out, j.o.Stdout)
+		}
+		if j.o.Stderr != nil {
+			errw = io.MultiWriter(errw, j.o.Stderr)
+		}
+		var stdin io.Reader
+		if j.o.Interactive {
+			stdin = j.s.UI.In
+		}
+		done, err := j.s.Eng.AttachIO(actx, j.id, j.o.TTY, stdin, out, errw)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("run %q: %w", j.svc.Name, err)
+		}
+		j.attached = done
+	}
+	if err := j.s.Eng.ContainerStart(ctx, j.id, container.StartOptions{}); err != nil {
+		if j.cancel != nil {
+			j.cancel()
+		}
+		return fmt.Errorf("start %q: %w", j.svc.Name, explainStartError(err))
+	}
+	return nil
+}
+
+func (j *oneOff) started() OneOffStarted {
+	st := OneOffStarted{ID: j.id, Name: j.name, ImageID: j.imageID, ConfigHash: j.hash, Devices: j.devices, StartedAt: time.Now()}
+	if in, err := j.s.Eng.ContainerInspect(context.Background(), j.id); err == nil {
+		st.ImageID = in.Image
+		if in.Config != nil {
+			st.Env = in.Config.Env
+			st.Entrypoint = in.Config.Entrypoint
+			st.Command = in.Config.Cmd
+		}
+		if in.State != nil {
+			if t, err := time.Parse(time.RFC3339Nano, in.State.StartedAt); err == nil {
+				st.StartedAt = t
+			}
+		}
+	}
+	return st
+}
+
+// wait follows the job to its exit. The first Ctrl-C sends SIGINT (the job may save a checkpoint)
+// and allows the grace period; a second Ctrl-C or the end of the grace period kills it.
+func (j *oneOff) wait(ctx context.Context) (int, error) {
+	s := j.s
+	bg := context.WithoutCancel(ctx)
+	waitC, errC := s.Eng.ContainerWait(bg, j.id, container.WaitConditionNotRunning)
+	interrupted := ctx.Done()
+	var grace <-chan time.Time
+	code := 0
+loop:
+	for {
+		select {
+		case res := <-waitC:
+			code = int(res.StatusCode)
+			if res.Error != nil && res.Error.Message != "" {
+				return 0, fmt.Errorf("wait for %q: %s", j.name, res.Error.Message)
+			}
+			break loop
+		case err := <-errC:
+			return 0, fmt.Errorf("wait for %q: %w", j.name, err)
+		case <-interrupted:
+			interrupted = nil
+			secs := j.graceSeconds()
+			s.UI.Info("Interrupting %s (Ctrl-C again to kill it; killed after %ds)", j.name, secs)
+			if err := s.Eng.ContainerKill(bg, j.id, "SIGINT"); err != nil && !isNotFound(err) {
+				s.UI.Warn("interrupt %s: %v", j.name, err)
+			}
+			grace = time.After(time.Duration(secs) * time.Second)
+		case <-j.o.Kill:
+			j.o.Kill = nil
+			_ = s.Eng.ContainerKill(bg, j.id, "KILL")
+		case <-grace:
+			grace = nil
+			_ = s.Eng.ContainerKill(bg, j.id, "KILL")
+		}
+	}
+	if j.attached != nil {
+		// The attach stream ends right after the exit; wait for its last bytes, but not forever.
+		select {
+		case <-j.attached:
+		case <-time.After(2 * time.Second):
+		}
+		j.cancel()
+	}
+	return code, nil
+}
+
+func (j *oneOff) graceSeconds() int {
+	if j.o.StopTimeout != nil {
+		return *j.o.StopTimeout
+	}
+	if j.svc.StopGracePeriod != nil {
+		return int(time.Duration(*j.svc.StopGracePeriod).Seconds())
+	}
+	return 10
+}
+
+// remove deletes the job container (and its anonymous volumes), whatever ctx says.
+func (j *oneOff) remove() {
+	if j.cancel != nil {
+		j.cancel()
+	}
+	if j.id == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = j.s.Eng.ContainerRemove(ctx, j.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	j.id = ""
+}
+
+// newSlug is compose's one-off slug: 32 random bytes in hex.
+func newSlug() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
