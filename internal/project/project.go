@@ -169,7 +169,7 @@ func (p *Project) CheckServices(names []string) error {
 // nameFile puts the file name in front of a YAML syntax error, which compose-go reports without it.
 func nameFile(paths []string, err error) error {
 	msg := err.Error()
-	if !strings.Contains(msg, "yaml:") {
+	if !strings.HasPrefix(msg, "yaml: ") && !strings.Contains(msg, " yaml: ") {
 		for _, path := range paths {
 			if strings.Contains(msg, filepath.Base(path)) {
 				return err
@@ -200,8 +200,25 @@ func loadError(err error) error {
 		wd, _ := os.Getwd()
 		return errNoFile{fmt.Sprintf("no compose file found in %s (looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml); pass one with -f", wd)}
 	}
-	return fmt.Errorf("load project: %w", err)
+	return fmt.Errorf("load project: %w", oneLine(err))
 }
+
+// oneLine folds compose-go's multi-line decoding errors into one line, keeping the wrapped error.
+func oneLine(err error) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "\n") {
+		return err
+	}
+	msg = strings.ReplaceAll(msg, ":\n\n", ": ")
+	msg = strings.Join(strings.FieldsFunc(msg, func(r rune) bool { return r == '\n' }), "; ")
+	return fmt.Errorf("%s%w", msg, errSilent{err})
+}
+
+// errSilent keeps a wrapped error reachable by errors.Is/As without printing it twice.
+type errSilent struct{ err error }
+
+func (e errSilent) Error() string { return "" }
+func (e errSilent) Unwrap() error { return e.err }
 
 func contains(xs []string, x string) bool {
 	for _, v := range xs {

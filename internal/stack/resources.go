@@ -23,9 +23,8 @@ import (
 func isNotFound(err error) bool { return engine.IsNotFound(err) }
 func isConflict(err error) bool { return engine.IsConflict(err) }
 
-// ensureNetworks creates the project networks the target services use, with compose's labels, and
-// checks that external ones exist.
-func (s *Stack) ensureNetworks(ctx context.Context, targets []string, rb *rollback) error {
+// usedNetworks returns the project network keys the target services attach to.
+func (s *Stack) usedNetworks(targets []string) []string {
 	p := s.Project.Project
 	used := map[string]bool{}
 	for _, n := range targets {
@@ -42,22 +41,41 @@ func (s *Stack) ensureNetworks(ctx context.Context, targets []string, rb *rollba
 			used[k] = true
 		}
 	}
-	for _, key := range sortedKeys(used) {
+	return sortedKeys(used)
+}
+
+// checkNetworks returns the networks to create; a missing external network, or a network of the
+// same name owned by another project, is an error before anything is created.
+func (s *Stack) checkNetworks(ctx context.Context, targets []string) ([]string, error) {
+	p := s.Project.Project
+	var missing []string
+	for _, key := range s.usedNetworks(targets) {
 		cfg := p.Networks[key]
 		netName := NetworkName(p, key)
 		existing, err := s.Eng.NetworkInspect(ctx, netName, network.InspectOptions{})
 		if err == nil {
 			if !bool(cfg.External) && existing.Labels[labels.Project] != "" && existing.Labels[labels.Project] != s.Name() {
-				return fmt.Errorf("network %s (networks.%s) belongs to project %q; give this project another name with -p", netName, key, existing.Labels[labels.Project])
+				return nil, fmt.Errorf("network %s (networks.%s) belongs to project %q; give this project another name with -p", netName, key, existing.Labels[labels.Project])
 			}
 			continue
 		}
 		if !isNotFound(err) {
-			return fmt.Errorf("inspect network %s: %w", netName, err)
+			return nil, fmt.Errorf("inspect network %s: %w", netName, err)
 		}
 		if bool(cfg.External) {
-			return fmt.Errorf("network %s is declared external (networks.%s) but does not exist; create it with `docker network create %s`", netName, key, netName)
+			return nil, fmt.Errorf("network %s is declared external (networks.%s) but does not exist; create it with `docker network create %s`", netName, key, netName)
 		}
+		missing = append(missing, key)
+	}
+	return missing, nil
+}
+
+// createNetworks creates project networks with compose's labels.
+func (s *Stack) createNetworks(ctx context.Context, keys []string, rb *rollback) error {
+	p := s.Project.Project
+	for _, key := range keys {
+		cfg := p.Networks[key]
+		netName := NetworkName(p, key)
 		lbls := map[string]string{labels.Project: s.Name(), labels.Network: key, labels.Version: labels.ComposeVersion}
 		for k, v := range cfg.Labels {
 			lbls[k] = v
@@ -85,8 +103,8 @@ func (s *Stack) ensureNetworks(ctx context.Context, targets []string, rb *rollba
 	return nil
 }
 
-// ensureVolumes creates the named volumes the target services mount.
-func (s *Stack) ensureVolumes(ctx context.Context, targets []string, rb *rollback) error {
+// checkVolumes returns the named volumes to create; a missing external volume is an error.
+func (s *Stack) checkVolumes(ctx context.Context, targets []string) ([]string, error) {
 	p := s.Project.Project
 	used := map[string]bool{}
 	for _, n := range targets {
@@ -96,6 +114,7 @@ func (s *Stack) ensureVolumes(ctx context.Context, targets []string, rb *rollbac
 			}
 		}
 	}
+	var missing []string
 	for _, key := range sortedKeys(used) {
 		cfg := p.Volumes[key]
 		volName := VolumeName(p, key)
@@ -107,11 +126,22 @@ func (s *Stack) ensureVolumes(ctx context.Context, targets []string, rb *rollbac
 			continue
 		}
 		if !isNotFound(err) {
-			return fmt.Errorf("inspect volume %s: %w", volName, err)
+			return nil, fmt.Errorf("inspect volume %s: %w", volName, err)
 		}
 		if bool(cfg.External) {
-			return fmt.Errorf("volume %s is declared external (volumes.%s) but does not exist; create it with `docker volume create %s`", volName, key, volName)
+			return nil, fmt.Errorf("volume %s is declared external (volumes.%s) but does not exist; create it with `docker volume create %s`", volName, key, volName)
 		}
+		missing = append(missing, key)
+	}
+	return missing, nil
+}
+
+// createVolumes creates named volumes with compose's labels.
+func (s *Stack) createVolumes(ctx context.Context, keys []string, rb *rollback) error {
+	p := s.Project.Project
+	for _, key := range keys {
+		cfg := p.Volumes[key]
+		volName := VolumeName(p, key)
 		lbls := map[string]string{labels.Project: s.Name(), labels.Volume: key, labels.Version: labels.ComposeVersion}
 		for k, v := range cfg.Labels {
 			lbls[k] = v
@@ -177,4 +207,22 @@ func (s *Stack) lock(ctx context.Context) (func(), error) {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// ensureNetworks checks and creates the networks the target services use.
+func (s *Stack) ensureNetworks(ctx context.Context, targets []string, rb *rollback) error {
+	keys, err := s.checkNetworks(ctx, targets)
+	if err != nil {
+		return err
+	}
+	return s.createNetworks(ctx, keys, rb)
+}
+
+// ensureVolumes checks and creates the named volumes the target services mount.
+func (s *Stack) ensureVolumes(ctx context.Context, targets []string, rb *rollback) error {
+	keys, err := s.checkVolumes(ctx, targets)
+	if err != nil {
+		return err
+	}
+	return s.createVolumes(ctx, keys, rb)
 }

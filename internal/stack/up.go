@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -161,6 +162,9 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	for _, c := range existing {
 		byService[c.Labels[labels.Service]] = append(byService[c.Labels[labels.Service]], c)
 	}
+	if err := s.preflight(ctx, plans); err != nil {
+		return err
+	}
 	if err := s.checkNamesFree(ctx, plans, byService); err != nil {
 		return err
 	}
@@ -172,11 +176,19 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	}
 
 	created := &rollback{}
-	if err := s.ensureNetworks(ctx, targets, created); err != nil {
+	netsToMake, err := s.checkNetworks(ctx, targets)
+	if err != nil {
+		return err
+	}
+	volsToMake, err := s.checkVolumes(ctx, targets)
+	if err != nil {
+		return err
+	}
+	if err := s.createNetworks(ctx, netsToMake, created); err != nil {
 		created.undo(s)
 		return err
 	}
-	if err := s.ensureVolumes(ctx, targets, created); err != nil {
+	if err := s.createVolumes(ctx, volsToMake, created); err != nil {
 		created.undo(s)
 		return err
 	}
@@ -383,7 +395,10 @@ func (s *Stack) createContainer(ctx context.Context, service string, spec *Spec)
 			return "", fmt.Errorf("service %q: create bind source %s: %w", service, d, err)
 		}
 	}
-	resp, err := s.Eng.ContainerCreate(ctx, spec.Config, spec.Host, spec.Network, nil, spec.Name)
+	if err := spec.WriteFiles(); err != nil {
+		return "", fmt.Errorf("service %q: %w", service, err)
+	}
+	resp, err := s.Eng.ContainerCreate(ctx, spec.Config, spec.Host, spec.Network, spec.Platform, spec.Name)
 	if err != nil {
 		if isConflict(err) {
 			return "", fmt.Errorf("create service %q: container name %q is already in use by a container that is not part of project %q (remove it or change container_name)", service, spec.Name, s.Name())
@@ -683,6 +698,61 @@ func (s *Stack) checkPorts(plans map[string]*plan, existing map[string][]contain
 		}
 	}
 	return nil
+}
+
+// preflight maps every planned container to its create request once, without creating it, so that a
+// bad mount, network, restart policy or port clash is refused before the first resource exists.
+func (s *Stack) preflight(ctx context.Context, plans map[string]*plan) error {
+	type hostPort struct{ ip, port, proto string }
+	owner := map[hostPort]string{}
+	for _, n := range sortedKeys(plans) {
+		pl := plans[n]
+		if _, err := BuildSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: 1, ConfigHash: pl.hash, ImageID: pl.imageID, APIVersion: s.Eng.APIVersion}); err != nil {
+			return err
+		}
+		if err := checkRestart(pl.svc); err != nil {
+			return err
+		}
+		for _, pc := range pl.svc.Ports {
+			if pc.Published == "" || strings.Contains(pc.Published, "-") || pl.scale > 1 {
+				continue
+			}
+			proto := pc.Protocol
+			if proto == "" {
+				proto = "tcp"
+			}
+			for hp, other := range owner {
+				clash := hp.port == pc.Published && hp.proto == proto && (hp.ip == pc.HostIP || hp.ip == "" || pc.HostIP == "" || hp.ip == "0.0.0.0" || pc.HostIP == "0.0.0.0")
+				if clash && other != n {
+					return fmt.Errorf("services %q and %q both publish host port %s/%s (services.%s.ports); give one of them another port", other, n, pc.Published, proto, n)
+				}
+			}
+			owner[hostPort{pc.HostIP, pc.Published, proto}] = n
+		}
+	}
+	return nil
+}
+
+// checkRestart refuses a restart policy the engine would reject at create.
+func checkRestart(svc types.ServiceConfig) error {
+	if svc.Restart == "" {
+		return nil
+	}
+	name, max, hasMax := strings.Cut(svc.Restart, ":")
+	switch name {
+	case "no", "always", "unless-stopped":
+		if !hasMax {
+			return nil
+		}
+	case "on-failure":
+		if !hasMax {
+			return nil
+		}
+		if n, err := strconv.Atoi(max); err == nil && n >= 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("services.%s.restart: invalid restart policy %q (use no, always, unless-stopped, or on-failure[:max-retries])", svc.Name, svc.Restart)
 }
 
 // checkNamesFree refuses a fixed container_name held by a container outside this project.
