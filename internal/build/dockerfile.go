@@ -61,6 +61,25 @@ func CheckSyntaxDirective(dockerfile []byte) error {
 // COPY --from images, skipping scratch and earlier stage names. ${VAR} and $VAR in FROM are replaced
 // with buildArgs, else the defaults of ARGs declared before the first FROM, as the builder does.
 func BaseImages(dockerfile []byte, buildArgs map[string]string) ([]string, error) {
+	bases, err := BaseImageLines(dockerfile, buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, b := range bases {
+		refs = append(refs, b.Ref)
+	}
+	return refs, nil
+}
+
+// BaseImage is an external image a Dockerfile uses and the line that first names it.
+type BaseImage struct {
+	Ref  string
+	Line int
+}
+
+// BaseImageLines is BaseImages with the line of each image's first use, for messages.
+func BaseImageLines(dockerfile []byte, buildArgs map[string]string) ([]BaseImage, error) {
 	res, err := parser.Parse(bytes.NewReader(dockerfile))
 	if err != nil {
 		return nil, &DockerfileError{Line: errorLine(err), Msg: "parse", Err: err}
@@ -69,13 +88,13 @@ func BaseImages(dockerfile []byte, buildArgs map[string]string) ([]string, error
 	global := envMap{}
 	stages := map[string]bool{}
 	seen := map[string]bool{}
-	var images []string
-	add := func(ref string) {
+	var images []BaseImage
+	add := func(ref string, line int) {
 		if strings.EqualFold(ref, "scratch") || stages[strings.ToLower(ref)] || seen[ref] {
 			return
 		}
 		seen[ref] = true
-		images = append(images, ref)
+		images = append(images, BaseImage{Ref: ref, Line: line})
 	}
 	inStage := false
 	for _, n := range res.AST.Children {
@@ -112,7 +131,7 @@ func BaseImages(dockerfile []byte, buildArgs map[string]string) ([]string, error
 				return nil, &DockerfileError{Line: n.StartLine, Msg: fmt.Sprintf(
 					"FROM %s is empty after substituting build args; set the arg in build.args or give the ARG a default", n.Next.Value)}
 			}
-			add(ref)
+			add(ref, n.StartLine)
 			if as := n.Next.Next; as != nil && strings.EqualFold(as.Value, "as") && as.Next != nil {
 				stages[strings.ToLower(as.Next.Value)] = true
 			}
@@ -125,7 +144,7 @@ func BaseImages(dockerfile []byte, buildArgs map[string]string) ([]string, error
 				if _, err := strconv.Atoi(from); err == nil {
 					continue // a stage index
 				}
-				add(from)
+				add(from, n.StartLine)
 			}
 		}
 	}
@@ -141,6 +160,20 @@ func (c *Context) CheckSyntaxDirective() error {
 func (c *Context) BaseImages() ([]string, error) {
 	images, err := BaseImages(c.dockerfileContent, c.Args)
 	return images, c.named(err)
+}
+
+// BaseImageLines is the package function of that name for this Dockerfile and its build args.
+func (c *Context) BaseImageLines() ([]BaseImage, error) {
+	images, err := BaseImageLines(c.dockerfileContent, c.Args)
+	return images, c.named(err)
+}
+
+// DockerfilePath names the Dockerfile in messages: its path, or "dockerfile_inline".
+func (c *Context) DockerfilePath() string {
+	if c.Dockerfile == "" {
+		return "dockerfile_inline"
+	}
+	return c.Dockerfile
 }
 
 func (c *Context) named(err error) error {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -23,11 +24,28 @@ func (c *Context) WriteTar(ctx context.Context, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if !c.dockerfileInContext && f.Path == ".dockerignore" {
+			continue // replaced below
+		}
 		if err := c.writeEntry(tw, f); err != nil {
 			return fmt.Errorf("tar build context: %s: %w", f.Path, err)
 		}
 	}
 	if !c.dockerfileInContext {
+		// As the docker CLI does for a Dockerfile from outside the context: list the synthetic entry
+		// in .dockerignore, so the engine drops it from the context after reading it and a
+		// `COPY . /app` does not carry it into the image.
+		ignore, err := c.syntheticIgnore()
+		if err != nil {
+			return fmt.Errorf("tar build context: .dockerignore: %w", err)
+		}
+		ih := &tar.Header{Typeflag: tar.TypeReg, Name: ".dockerignore", Mode: 0o644, Size: int64(len(ignore)), ModTime: time.Unix(0, 0)}
+		if err := tw.WriteHeader(ih); err != nil {
+			return fmt.Errorf("tar build context: .dockerignore: %w", err)
+		}
+		if _, err := tw.Write(ignore); err != nil {
+			return fmt.Errorf("tar build context: .dockerignore: %w", err)
+		}
 		hdr := &tar.Header{
 			Typeflag: tar.TypeReg,
 			Name:     c.DockerfileName,
@@ -46,6 +64,23 @@ func (c *Context) WriteTar(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("tar build context: %w", err)
 	}
 	return nil
+}
+
+// syntheticIgnore is the context's own .dockerignore plus the synthetic Dockerfile's name; without
+// one, it also names itself, so the engine removes it too and the image gets no file the user lacks.
+func (c *Context) syntheticIgnore() ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(c.Dir, ".dockerignore"))
+	switch {
+	case err == nil:
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			data = append(data, '\n')
+		}
+	case os.IsNotExist(err):
+		data = []byte(".dockerignore\n")
+	default:
+		return nil, err
+	}
+	return append(data, c.DockerfileName+"\n"...), nil
 }
 
 func (c *Context) writeEntry(tw *tar.Writer, f File) error {
@@ -98,4 +133,45 @@ func tarMode(m fs.FileMode) int64 {
 		mode |= 0o1000
 	}
 	return mode
+}
+
+// withLabelLine returns a copy of c whose Dockerfile ends with one LABEL instruction carrying lbls,
+// sent as a synthetic tar entry. The classic builder turns each label passed as a build option into
+// its own step and container; one line costs one step. ok is false when that cannot be done safely
+// (a target stage, which need not be the last, or values that would need quoting), and the caller
+// passes the labels as options instead.
+func (c *Context) withLabelLine(lbls map[string]string) (*Context, bool) {
+	if c.Target != "" || len(lbls) == 0 {
+		return c, false
+	}
+	var b strings.Builder
+	b.Write(c.dockerfileContent)
+	b.WriteString("\nLABEL")
+	for _, k := range sortedKeys(lbls) {
+		if !plainLabel(k) || !plainLabel(lbls[k]) {
+			return c, false
+		}
+		b.WriteString(" " + k + "=" + lbls[k])
+	}
+	b.WriteString("\n")
+	cp := *c
+	cp.dockerfileContent = []byte(b.String())
+	cp.DockerfileName = inlineDockerfileName
+	cp.dockerfileInContext = false
+	return &cp, true
+}
+
+// plainLabel reports whether s needs no quoting or escaping in a LABEL instruction.
+func plainLabel(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("._:/-", r):
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -1,10 +1,51 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/doctor"
+	"github.com/mlstack/mlstack/internal/stack"
 )
 
-// newDoctorCmd is not built yet; returning nil leaves the command out.
-func newDoctorCmd(env *app.Env) *cobra.Command { return nil }
+type doctorOptions struct {
+	format string
+}
+
+func newDoctorCmd(env *app.Env) *cobra.Command {
+	o := &doctorOptions{}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the engine, disk, GPU, registry access and the project, with a fix for each problem",
+		Long: `Check what mlstack depends on, one line each: the engine and its API version, storage driver,
+free disk where images live, GPU support and what --gpus auto will do, whether images can be pulled,
+the compose file, images missing locally and published ports already taken. Works without a project.
+Exits 1 only on a hard blocker: no engine, or an invalid project.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.format != "text" && o.format != "json" {
+				return usageErr("--format %q: want text or json", o.format)
+			}
+			return runDoctor(cmd.Context(), env, *o)
+		},
+	}
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func runDoctor(ctx context.Context, env *app.Env, o doctorOptions) error {
+	r := doctor.Run(ctx, doctor.Options{Engine: env.Global.Engine, Project: env.Global.Project})
+	write := doctor.Write
+	if o.format == "json" {
+		write = doctor.WriteJSON
+	}
+	if err := write(env.UI.Out, r); err != nil {
+		return err
+	}
+	if r.Blocked() {
+		return &stack.ExitError{Code: 1}
+	}
+	return nil
+}

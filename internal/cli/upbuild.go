@@ -2,17 +2,141 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"sort"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/build"
+	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/stack"
 )
 
+// buildFlags are the image flags of commands that start services.
+type buildFlags struct {
+	build   bool
+	noBuild bool
+	pull    string
+}
+
+// buildFlagsKey carries the parsed buildFlags in the command's context: prepareBuild is called
+// with a context, not the command, so that is where it finds them.
+type buildFlagsKey struct{}
+
 // addBuildFlags adds --build/--no-build/--pull to commands that start services.
-func addBuildFlags(cmd *cobra.Command) {}
+func addBuildFlags(cmd *cobra.Command) {
+	f := &buildFlags{}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.build, "build", false, "build images even when their inputs are unchanged")
+	fl.BoolVar(&f.noBuild, "no-build", false, "never build: a service whose image was not built yet fails")
+	fl.StringVar(&f.pull, "pull", "", "pull images: always, missing or never (default: each service's pull_policy)")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if prev != nil {
+			if err := prev(c, args); err != nil {
+				return err
+			}
+		}
+		if f.build && f.noBuild {
+			return usageErr("--build and --no-build cannot be combined")
+		}
+		switch f.pull {
+		case "", types.PullPolicyAlways, types.PullPolicyMissing, types.PullPolicyNever:
+		default:
+			return usageErr("--pull %q: want always, missing or never", f.pull)
+		}
+		c.SetContext(context.WithValue(c.Context(), buildFlagsKey{}, f))
+		return nil
+	}
+}
 
 // prepareBuild sets o.Images so that services with build: are built when their inputs changed.
 func prepareBuild(ctx context.Context, env *app.Env, st *stack.Stack, o *stack.UpOptions) error {
+	f, _ := ctx.Value(buildFlagsKey{}).(*buildFlags)
+	if f == nil {
+		f = &buildFlags{}
+	}
+	set, err := newBuildSet(env, st, build.Options{Force: f.build, Pull: f.pull == types.PullPolicyAlways}, nil)
+	if err != nil {
+		return err
+	}
+	o.Images = func(ctx context.Context, svc types.ServiceConfig) (string, error) {
+		if svc.Build == nil {
+			if f.pull != "" {
+				svc.PullPolicy = f.pull
+			}
+			return st.DefaultImage(ctx, svc)
+		}
+		if f.noBuild {
+			return existingImage(ctx, st, svc)
+		}
+		id, built, err := set.Image(ctx, svc)
+		if err != nil {
+			return "", err
+		}
+		if built {
+			env.UI.Status("Image "+build.ImageName(st.Name(), svc.Name, svc.Build, svc.Image), "Built")
+		}
+		return id, nil
+	}
 	return nil
+}
+
+// newBuildSet prepares builds whose output is prefixed with the service name and whose warnings go
+// through the UI. only, when set, limits the services that get a writer.
+func newBuildSet(env *app.Env, st *stack.Stack, o build.Options, only []string) (*build.Set, error) {
+	names := buildServices(st, only)
+	pfx := env.UI.NewPrefixer(names, false)
+	writers := map[string]io.Writer{}
+	for _, n := range names {
+		writers[n] = pfx.Writer(n)
+	}
+	o.Warn = func(msg string) { env.UI.Warn("%s", msg) }
+	return build.NewSet(st.Eng, st.Project, o, func(service string) io.Writer {
+		if w, ok := writers[service]; ok {
+			return w
+		}
+		return env.UI.Out
+	})
+}
+
+// buildServices lists, sorted, the services with a build section among only (all when only is empty).
+func buildServices(st *stack.Stack, only []string) []string {
+	var names []string
+	for n, svc := range st.Project.Services {
+		if svc.Build != nil {
+			names = append(names, n)
+		}
+	}
+	if len(only) > 0 {
+		want := map[string]bool{}
+		for _, n := range only {
+			want[n] = true
+		}
+		kept := names[:0]
+		for _, n := range names {
+			if want[n] {
+				kept = append(kept, n)
+			}
+		}
+		names = kept
+	}
+	sort.Strings(names)
+	return names
+}
+
+// existingImage is --no-build's resolver: the image must already exist.
+func existingImage(ctx context.Context, st *stack.Stack, svc types.ServiceConfig) (string, error) {
+	name := build.ImageName(st.Name(), svc.Name, svc.Build, svc.Image)
+	in, err := st.Eng.ImageInspect(ctx, name)
+	if err == nil {
+		return in.ID, nil
+	}
+	if engine.IsNotFound(err) {
+		return "", fmt.Errorf("service %q: image %s was not built yet and --no-build was given: run `mlstack build %s` or drop --no-build", svc.Name, name, svc.Name)
+	}
+	return "", fmt.Errorf("service %q: inspect image %s: %w", svc.Name, name, err)
 }

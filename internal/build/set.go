@@ -1,0 +1,155 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/mlstack/mlstack/internal/engine"
+	"github.com/mlstack/mlstack/internal/project"
+)
+
+// Set builds a project's services for one command: each image at most once however many callers
+// ask for it in parallel, and a service whose Dockerfile builds FROM another service's image only
+// after that image is up to date (so the base's new ID reaches the dependent's hash).
+type Set struct {
+	eng  *engine.Client
+	p    *project.Project
+	o    Options
+	out  func(service string) io.Writer
+	deps map[string][]string
+
+	mu    sync.Mutex
+	calls map[string]*call
+}
+
+type call struct {
+	done  chan struct{}
+	id    string
+	built bool
+	err   error
+}
+
+// NewSet prepares builds of p's services; out gives the writer each service's builder output goes to.
+// It fails when services build FROM each other's images in a cycle.
+func NewSet(eng *engine.Client, p *project.Project, o Options, out func(service string) io.Writer) (*Set, error) {
+	s := &Set{eng: eng, p: p, o: o, out: out, deps: imageDeps(p), calls: map[string]*call{}}
+	if cyc := cycle(s.deps); cyc != nil {
+		return nil, fmt.Errorf("services %q build FROM each other's images in a cycle", cyc)
+	}
+	return s, nil
+}
+
+// Image builds svc if its inputs changed (see Service) and returns its image ID; built reports
+// whether a build ran for it during this command.
+func (s *Set) Image(ctx context.Context, svc types.ServiceConfig) (id string, built bool, err error) {
+	key := ImageName(s.p.Name, svc.Name, svc.Build, svc.Image)
+	s.mu.Lock()
+	if c, ok := s.calls[key]; ok {
+		s.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.id, c.built, c.err
+		case <-ctx.Done():
+			return "", false, context.Cause(ctx)
+		}
+	}
+	c := &call{done: make(chan struct{})}
+	s.calls[key] = c
+	s.mu.Unlock()
+	defer close(c.done)
+
+	for _, d := range s.deps[svc.Name] {
+		if _, _, err := s.Image(ctx, s.p.Services[d]); err != nil {
+			c.err = fmt.Errorf("service %q builds FROM service %q's image: %w", svc.Name, d, err)
+			return "", false, c.err
+		}
+	}
+	c.id, c.built, c.err = Service(ctx, s.eng, s.p, svc, s.o, s.out(svc.Name))
+	return c.id, c.built, c.err
+}
+
+// imageDeps maps each service with build: to the services whose built image its Dockerfile uses.
+// Dockerfiles that cannot be read are skipped here; Service reports them.
+func imageDeps(p *project.Project) map[string][]string {
+	byImage := map[string]string{}
+	for name, svc := range p.Services {
+		if svc.Build != nil {
+			byImage[ImageName(p.Name, name, svc.Build, svc.Image)] = name
+		}
+	}
+	deps := map[string][]string{}
+	for name, svc := range p.Services {
+		if svc.Build == nil {
+			continue
+		}
+		c, err := New(p.WorkingDir, name, svc.Build)
+		if err != nil {
+			continue
+		}
+		bases, err := c.BaseImages()
+		if err != nil {
+			continue
+		}
+		for _, ref := range bases {
+			if d, ok := byImage[ref]; ok && d != name {
+				deps[name] = append(deps[name], d)
+			} else if d, ok := byImage[ref+":latest"]; ok && d != name {
+				deps[name] = append(deps[name], d)
+			}
+		}
+	}
+	return deps
+}
+
+// cycle returns the members of a dependency cycle, sorted, or nil.
+func cycle(deps map[string][]string) []string {
+	const (
+		visiting = 1
+		done     = 2
+	)
+	state := map[string]int{}
+	var stack []string
+	var found []string
+	var visit func(n string) bool
+	visit = func(n string) bool {
+		switch state[n] {
+		case visiting:
+			for i := len(stack) - 1; i >= 0; i-- {
+				found = append(found, stack[i])
+				if stack[i] == n {
+					break
+				}
+			}
+			return true
+		case done:
+			return false
+		}
+		state[n] = visiting
+		stack = append(stack, n)
+		for _, d := range deps[n] {
+			if visit(d) {
+				return true
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[n] = done
+		return false
+	}
+	names := make([]string, 0, len(deps))
+	for n := range deps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if visit(n) {
+			sort.Strings(found)
+			return found
+		}
+	}
+	return nil
+}
