@@ -19,6 +19,9 @@ func newDownCmd(env *app.Env) *cobra.Command {
 			if cmd.Flags().Changed("timeout") {
 				o.StopTimeout = &timeout
 			}
+			if o.Rmi != "" && o.Rmi != "local" && o.Rmi != "all" {
+				return usageErr("unknown --rmi %q: use local or all", o.Rmi)
+			}
 			st, err := env.StackForDown(cmd.Context())
 			if err != nil {
 				return err
@@ -28,6 +31,7 @@ func newDownCmd(env *app.Env) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&o.Volumes, "volumes", "v", false, "remove the project's named volumes")
 	cmd.Flags().BoolVar(&o.RemoveOrphans, "remove-orphans", false, "remove containers of services the project no longer has")
+	cmd.Flags().StringVar(&o.Rmi, "rmi", "", "also remove images: local (built for the project, no image: tag) or all")
 	cmd.Flags().IntVarP(&timeout, "timeout", "t", 10, "seconds to wait for a container to stop before killing it")
 	return cmd
 }

@@ -4,7 +4,32 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/stack"
 )
 
-// newImagesCmd is not built yet; returning nil leaves the command out.
-func newImagesCmd(env *app.Env) *cobra.Command { return nil }
+func newImagesCmd(env *app.Env) *cobra.Command {
+	var o stack.ImagesOptions
+	cmd := &cobra.Command{
+		Use:     "images [SERVICE...]",
+		Short:   "List the images the project's containers use",
+		Example: "  mlstack images\n  mlstack images --format json | jq '.[].Size'",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Services = args
+			if o.Format != "table" && o.Format != "json" {
+				return usageErr("unknown --format %q: use table or json", o.Format)
+			}
+			st, err := env.StackForDown(cmd.Context())
+			if err != nil {
+				return err
+			}
+			views, err := st.Images(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return st.WriteImages(env.UI.Out, views, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
+	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "only print image IDs")
+	return cmd
+}

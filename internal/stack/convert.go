@@ -3,18 +3,21 @@ package stack
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/blkiodev"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/strslice"
 	"github.com/docker/go-connections/nat"
 	"github.com/docker/go-units"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/mlstack/mlstack/internal/labels"
 )
@@ -27,6 +30,11 @@ type Spec struct {
 	Network     *network.NetworkingConfig
 	ExtraNets   map[string]*network.EndpointSettings // connected after create (API 1.41 takes one at create)
 	BindsToMake []string                             // host paths to create before the container (short bind syntax)
+	// Files are host files to write before the container is created: configs and secrets given as
+	// content or environment, bind-mounted like file sources (host path → content).
+	Files map[string]string
+	// Platform is the service's platform:, passed to ContainerCreate (nil: the engine's own).
+	Platform *ocispec.Platform
 }
 
 // SpecInput carries what convert needs besides the service itself.
@@ -213,8 +221,12 @@ func BuildSpec(in SpecInput) (*Spec, error) {
 		DNSSearch:      s.DNSSearch,
 		DNSOptions:     s.DNSOpts,
 		GroupAdd:       s.GroupAdd,
-		IpcMode:        container.IpcMode(s.Ipc),
-		PidMode:        container.PidMode(s.Pid),
+		IpcMode:        container.IpcMode(shareNamespace(p, s.Ipc)),
+		PidMode:        container.PidMode(shareNamespace(p, s.Pid)),
+		CgroupnsMode:   container.CgroupnsMode(s.Cgroup),
+		UsernsMode:     container.UsernsMode(s.UserNSMode),
+		StorageOpt:     s.StorageOpt,
+		VolumeDriver:   s.VolumeDriver,
 		UTSMode:        container.UTSMode(s.Uts),
 		Runtime:        s.Runtime,
 		OomScoreAdj:    int(s.OomScoreAdj),
@@ -224,6 +236,10 @@ func BuildSpec(in SpecInput) (*Spec, error) {
 		RestartPolicy:  restartPolicy(s),
 		ExtraHosts:     extraHosts(s.ExtraHosts),
 		VolumesFrom:    volumesFrom(p, s.VolumesFrom),
+	}
+	var err error
+	if host.Links, err = links(p, s); err != nil {
+		return nil, err
 	}
 	host.Resources = resources(s)
 	host.Resources.CgroupParent = s.CgroupParent
@@ -261,7 +277,13 @@ func BuildSpec(in SpecInput) (*Spec, error) {
 	}
 
 	spec := &Spec{Name: name, Config: cfg, Host: host}
+	if spec.Platform, err = parsePlatform(s.Platform); err != nil {
+		return nil, fmt.Errorf("services.%s.platform: %w", s.Name, err)
+	}
 	if err := mounts(p, s, host, spec); err != nil {
+		return nil, err
+	}
+	if err := fileMounts(p, s, spec); err != nil {
 		return nil, err
 	}
 	if err := networks(p, s, in, spec); err != nil {
@@ -316,14 +338,38 @@ func restartPolicy(s types.ServiceConfig) container.RestartPolicy {
 
 func resources(s types.ServiceConfig) container.Resources {
 	r := container.Resources{
-		CPUShares:         s.CPUShares,
-		CPUPeriod:         s.CPUPeriod,
-		CPUQuota:          s.CPUQuota,
-		CpusetCpus:        s.CPUSet,
-		Memory:            int64(s.MemLimit),
-		MemoryReservation: int64(s.MemReservation),
-		MemorySwap:        int64(s.MemSwapLimit),
-		OomKillDisable:    &s.OomKillDisable,
+		CPUShares:          s.CPUShares,
+		CPUPeriod:          s.CPUPeriod,
+		CPUQuota:           s.CPUQuota,
+		CpusetCpus:         s.CPUSet,
+		Memory:             int64(s.MemLimit),
+		MemoryReservation:  int64(s.MemReservation),
+		MemorySwap:         int64(s.MemSwapLimit),
+		OomKillDisable:     &s.OomKillDisable,
+		CPURealtimePeriod:  s.CPURTPeriod,
+		CPURealtimeRuntime: s.CPURTRuntime,
+		DeviceCgroupRules:  s.DeviceCgroupRules,
+	}
+	if s.MemSwappiness != 0 {
+		sw := int64(s.MemSwappiness)
+		r.MemorySwappiness = &sw
+	}
+	if b := s.BlkioConfig; b != nil {
+		r.BlkioWeight = b.Weight
+		for _, d := range b.WeightDevice {
+			r.BlkioWeightDevice = append(r.BlkioWeightDevice, &blkiodev.WeightDevice{Path: d.Path, Weight: d.Weight})
+		}
+		throttle := func(ds []types.ThrottleDevice) []*blkiodev.ThrottleDevice {
+			var out []*blkiodev.ThrottleDevice
+			for _, d := range ds {
+				out = append(out, &blkiodev.ThrottleDevice{Path: d.Path, Rate: uint64(d.Rate)})
+			}
+			return out
+		}
+		r.BlkioDeviceReadBps = throttle(b.DeviceReadBps)
+		r.BlkioDeviceReadIOps = throttle(b.DeviceReadIOps)
+		r.BlkioDeviceWriteBps = throttle(b.DeviceWriteBps)
+		r.BlkioDeviceWriteIOps = throttle(b.DeviceWriteIOps)
 	}
 	if !s.OomKillDisable {
 		r.OomKillDisable = nil
@@ -486,6 +532,128 @@ func networks(p *types.Project, s types.ServiceConfig, in SpecInput, spec *Spec)
 	return nil
 }
 
+// shareNamespace maps ipc:/pid: "service:NAME" to the engine's "container:<its first container>";
+// other values (host, private, shareable, container:NAME) pass through.
+func shareNamespace(p *types.Project, mode string) string {
+	svc, ok := strings.CutPrefix(mode, types.ServicePrefix)
+	if !ok {
+		return mode
+	}
+	if dep, ok := p.Services[svc]; ok {
+		return "container:" + ContainerName(p.Name, dep, 1)
+	}
+	return "container:" + fmt.Sprintf("%s-%s-1", p.Name, svc)
+}
+
+// links maps legacy links (service[:alias], to the service's first container) and external_links
+// (container[:alias]) to the engine's Links, which also resolve on user-defined networks.
+func links(p *types.Project, s types.ServiceConfig) ([]string, error) {
+	var out []string
+	for _, l := range s.Links {
+		svc, alias, _ := strings.Cut(l, ":")
+		dep, ok := p.Services[svc]
+		if !ok {
+			return nil, fmt.Errorf("services.%s.links: service %q is not enabled", s.Name, svc)
+		}
+		if alias == "" {
+			alias = svc
+		}
+		cname := ContainerName(p.Name, dep, 1)
+		out = append(out, cname+":"+alias)
+		if alias != svc {
+			out = append(out, cname+":"+svc)
+		}
+	}
+	for _, l := range s.ExternalLinks {
+		ctr, alias, _ := strings.Cut(l, ":")
+		if alias == "" {
+			alias = ctr
+		}
+		out = append(out, ctr+":"+alias)
+	}
+	return out, nil
+}
+
+// parsePlatform reads "os[/arch[/variant]]".
+func parsePlatform(v string) (*ocispec.Platform, error) {
+	if v == "" {
+		return nil, nil
+	}
+	parts := strings.Split(strings.ToLower(v), "/")
+	if len(parts) > 3 || parts[0] == "" {
+		return nil, fmt.Errorf("%q: want os[/arch[/variant]], like linux/amd64", v)
+	}
+	pl := &ocispec.Platform{OS: parts[0]}
+	if len(parts) > 1 {
+		pl.Architecture = parts[1]
+	}
+	if len(parts) > 2 {
+		pl.Variant = parts[2]
+	}
+	return pl, nil
+}
+
+// fileMounts mounts the service's secrets (at /run/secrets/<name>) and configs (at /<name>) read-only
+// where compose mounts them, or at their target. File sources are bind-mounted; content and
+// environment sources are written under the project's .mlstack directory first (Spec.Files).
+func fileMounts(p *types.Project, s types.ServiceConfig, spec *Spec) error {
+	type ref struct {
+		kind, base string
+		r          types.FileReferenceConfig
+		obj        types.FileObjectConfig
+		declared   bool
+	}
+	var refs []ref
+	for _, sc := range s.Secrets {
+		obj, ok := p.Secrets[sc.Source]
+		refs = append(refs, ref{"secrets", "/run/secrets/", types.FileReferenceConfig(sc), types.FileObjectConfig(obj), ok})
+	}
+	for _, cc := range s.Configs {
+		obj, ok := p.Configs[cc.Source]
+		refs = append(refs, ref{"configs", "/", types.FileReferenceConfig(cc), types.FileObjectConfig(obj), ok})
+	}
+	for _, r := range refs {
+		field := fmt.Sprintf("services.%s.%s: %s", s.Name, r.kind, r.r.Source)
+		if !r.declared {
+			return fmt.Errorf("%s is not declared under the top-level %s key", field, r.kind)
+		}
+		target := r.r.Target
+		switch {
+		case target == "":
+			target = r.base + r.r.Source
+		case !strings.HasPrefix(target, "/"):
+			target = r.base + target
+		}
+		src := r.obj.File
+		switch {
+		case bool(r.obj.External):
+			return fmt.Errorf("%s: external %s need a swarm; use file:, environment: or content:", field, r.kind)
+		case src != "":
+			if _, err := os.Stat(src); err != nil {
+				return fmt.Errorf("%s: file %s does not exist", field, src)
+			}
+		case r.obj.Environment != "" || r.obj.Content != "":
+			content := r.obj.Content
+			if r.obj.Environment != "" {
+				v, ok := p.Environment[r.obj.Environment]
+				if !ok {
+					return fmt.Errorf("%s: environment variable %s is not set", field, r.obj.Environment)
+				}
+				content = v
+			}
+			src = filepath.Join(p.WorkingDir, ".mlstack", r.kind, p.Name+"_"+r.r.Source)
+			if spec.Files == nil {
+				spec.Files = map[string]string{}
+			}
+			spec.Files[src] = content
+		default:
+			return fmt.Errorf("%s: give it a file:, environment: or content: source", field)
+		}
+		spec.Host.Mounts = append(spec.Host.Mounts, mount.Mount{Type: mount.TypeBind, Source: src, Target: target, ReadOnly: true})
+	}
+	return nil
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -515,3 +683,24 @@ func sortedUlimits(m map[string]*types.UlimitsConfig) []string {
 
 // humanBytes prints a byte count for messages.
 func humanBytes(n int64) string { return units.HumanSize(float64(n)) }
+
+// WriteFiles writes Spec.Files (configs and secrets given as content or environment) so that their
+// bind mounts have a source; the directory is private to the user, the files read-only.
+func (sp *Spec) WriteFiles() error {
+	for _, path := range sortedKeys(sp.Files) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		tmp := path + ".tmp"
+		_ = os.Remove(tmp)
+		if err := os.WriteFile(tmp, []byte(sp.Files[path]), 0o444); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		// Renamed into place: a container already running keeps its mount of the old file.
+		if err := os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return nil
+}

@@ -19,6 +19,8 @@ type DownOptions struct {
 	Volumes       bool
 	RemoveOrphans bool
 	StopTimeout   *int
+	// Rmi removes images after the containers: "local" (built for the project, no image: tag) or "all".
+	Rmi string
 }
 
 // Down stops and removes the project's containers (dependents first), its networks, and with
@@ -79,6 +81,9 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 		}
 	}
 	if err := parallel(ctx, rest, remove); err != nil {
+		return err
+	}
+	if err := s.removeImages(ctx, o.Rmi, cs); err != nil {
 		return err
 	}
 

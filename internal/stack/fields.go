@@ -25,6 +25,9 @@ var supportedFields = map[string]bool{
 	"shm_size": true, "stdin_open": true, "stop_grace_period": true, "stop_signal": true,
 	"sysctls": true, "tmpfs": true, "tty": true, "ulimits": true, "user": true, "uts": true,
 	"volumes": true, "volumes_from": true, "working_dir": true, "attach": true,
+	"secrets": true, "configs": true, "links": true, "external_links": true, "cgroup": true,
+	"cpu_rt_period": true, "cpu_rt_runtime": true, "device_cgroup_rules": true, "mem_swappiness": true,
+	"storage_opt": true, "userns_mode": true, "volume_driver": true, "blkio_config": true,
 }
 
 // UnsupportedFields lists the service's keys that carry a value mlstack does not act on yet.

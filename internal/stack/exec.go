@@ -1,0 +1,140 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// ExecOptions are `mlstack exec`'s choices.
+type ExecOptions struct {
+	Service string
+	// Index picks the service's container by number (default 1).
+	Index      int
+	Command    []string
+	Env        []string
+	WorkingDir string
+	User       string
+	Privileged bool
+	// Detach starts the command and returns without waiting.
+	Detach bool
+	// TTY gives the command a terminal (the caller puts its own terminal in raw mode).
+	TTY bool
+	// Stdin, when set, is forwarded to the command until it ends.
+	Stdin io.Reader
+	// Stdout and Stderr receive the command's output (with TTY, everything goes to Stdout).
+	Stdout, Stderr io.Writer
+	// TermSize reports the caller's terminal size (height, width); Resized signals a change.
+	TermSize func() (height, width uint, ok bool)
+	Resized  <-chan struct{}
+}
+
+// Exec runs a command in a running service container and returns an *ExitError carrying the
+// command's exit code when it is not 0, so mlstack exits with it as compose does.
+func (s *Stack) Exec(ctx context.Context, o ExecOptions) error {
+	if err := s.checkKnown([]string{o.Service}); err != nil {
+		return err
+	}
+	c, err := s.serviceContainer(ctx, o.Service, o.Index, true)
+	if err != nil {
+		return err
+	}
+	ec := container.ExecOptions{
+		User: o.User, Privileged: o.Privileged, Tty: o.TTY, Env: o.Env, WorkingDir: o.WorkingDir, Cmd: o.Command,
+		AttachStdin: o.Stdin != nil && !o.Detach, AttachStdout: !o.Detach, AttachStderr: !o.Detach,
+	}
+	created, err := s.Eng.ContainerExecCreate(ctx, c.ID, ec)
+	if err != nil {
+		return fmt.Errorf("exec in service %q (container %s): %w", o.Service, name(c), err)
+	}
+	if o.Detach {
+		if err := s.Eng.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{Detach: true, Tty: o.TTY}); err != nil {
+			return fmt.Errorf("exec in service %q (container %s): %w", o.Service, name(c), err)
+		}
+		return nil
+	}
+	resp, err := s.Eng.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: o.TTY})
+	if err != nil {
+		return fmt.Errorf("exec in service %q (container %s): %w", o.Service, name(c), err)
+	}
+	defer resp.Close()
+	if o.TTY && o.TermSize != nil {
+		resize := func() {
+			if h, w, ok := o.TermSize(); ok {
+				_ = s.Eng.ContainerExecResize(ctx, created.ID, container.ResizeOptions{Height: h, Width: w})
+			}
+		}
+		resize()
+		go func() {
+			for {
+				select {
+				case <-o.Resized:
+					resize()
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	if ec.AttachStdin {
+		// Input ends the command's stdin when it ends; the command's exit, not stdin, ends the exec.
+		go func() {
+			_, _ = io.Copy(resp.Conn, o.Stdin)
+			_ = resp.CloseWrite()
+		}()
+	}
+	out := make(chan error, 1)
+	go func() {
+		var err error
+		if o.TTY {
+			_, err = io.Copy(o.Stdout, resp.Reader)
+		} else {
+			_, err = stdcopy.StdCopy(o.Stdout, o.Stderr, resp.Reader)
+		}
+		out <- err
+	}()
+	select {
+	case err := <-out:
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("exec in service %q: read output: %w", o.Service, err)
+		}
+	case <-ctx.Done():
+		return &ExitError{Code: 130, Err: errors.New("interrupted")}
+	}
+	in, err := s.Eng.ContainerExecInspect(context.WithoutCancel(ctx), created.ID)
+	if err != nil {
+		return fmt.Errorf("exec in service %q: exit code: %w", o.Service, err)
+	}
+	if in.ExitCode != 0 {
+		return &ExitError{Code: in.ExitCode}
+	}
+	return nil
+}
+
+// serviceContainer finds a service's container by number; running requires it to be running.
+func (s *Stack) serviceContainer(ctx context.Context, service string, index int, running bool) (container.Summary, error) {
+	if index <= 0 {
+		index = 1
+	}
+	cs, err := s.containers(ctx, true, false, service)
+	if err != nil {
+		return container.Summary{}, err
+	}
+	for _, c := range cs {
+		if number(c) != index {
+			continue
+		}
+		if running && c.State != "running" {
+			return c, fmt.Errorf("service %q is not running (container %s is %s); start it with `mlstack start %s`", service, name(c), c.State, service)
+		}
+		return c, nil
+	}
+	if len(cs) == 0 {
+		return container.Summary{}, fmt.Errorf("service %q has no container; run `mlstack up %s` first", service, service)
+	}
+	return container.Summary{}, fmt.Errorf("service %q has no container number %d (it has %d)", service, index, len(cs))
+}
