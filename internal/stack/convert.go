@@ -289,6 +289,13 @@ func BuildSpec(in SpecInput) (*Spec, error) {
 	if err := networks(p, s, in, spec); err != nil {
 		return nil, err
 	}
+	if spec.Network != nil && len(host.Links) > 0 {
+		// On a user-defined network the engine resolves link aliases from the endpoint's links, as
+		// the docker CLI sends them.
+		for _, ep := range spec.Network.EndpointsConfig {
+			ep.Links = host.Links
+		}
+	}
 	return spec, nil
 }
 
@@ -431,6 +438,9 @@ func volumesFrom(p *types.Project, from []string) []string {
 func mounts(p *types.Project, s types.ServiceConfig, host *container.HostConfig, spec *Spec) error {
 	for i, v := range s.Volumes {
 		field := fmt.Sprintf("services.%s.volumes[%d]", s.Name, i)
+		if !strings.HasPrefix(v.Target, "/") {
+			return fmt.Errorf("%s: target %q must be an absolute path in the container", field, v.Target)
+		}
 		m := mount.Mount{Target: v.Target, ReadOnly: v.ReadOnly, Consistency: mount.Consistency(v.Consistency)}
 		switch v.Type {
 		case types.VolumeTypeBind:
