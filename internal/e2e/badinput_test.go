@@ -33,10 +33,10 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 	t.Cleanup(func() { eng.ContainerRemove(context.Background(), resp.ID, container.RemoveOptions{Force: true}) })
 
 	tests := []struct {
-		name    string
-		files   map[string]string // compose.yaml plus any other file
-		args    []string          // global flags before "up -d", then extra up args after "--"
-		want    []string
+		name  string
+		files map[string]string // compose.yaml plus any other file
+		args  []string          // global flags before "up -d", then extra up args after "--"
+		want  []string
 	}{
 		{"invalid YAML names file and line", map[string]string{"compose.yaml": "services:\n  a:\n    image: x\n   bad: [\n"}, nil, []string{"compose.yaml", "invalid YAML", "line 3"}},
 		{"empty file", map[string]string{"compose.yaml": ""}, nil, []string{"compose.yaml", "empty"}},
