@@ -109,7 +109,8 @@ func (r *run) follow(ctx context.Context) error {
 				code = in.State.ExitCode
 			}
 			r.s.UI.Info("%s exited with code %d", m.name, code)
-			if r.o.ExitCodeFrom == m.service {
+			// compose returns the first exited container's code under --abort-on-container-exit alone.
+			if r.o.ExitCodeFrom == m.service || (r.o.AbortOnExit && r.o.ExitCodeFrom == "") {
 				exitCode = code
 			}
 			if r.o.AbortOnExit || (r.o.ExitCodeFrom != "" && r.o.ExitCodeFrom == m.service) {

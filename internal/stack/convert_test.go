@@ -141,6 +141,7 @@ func TestBuildSpecFields(t *testing.T) {
 		}},
 		{"links", "links: [db, 'db:database']\n    external_links: ['legacy-redis:redis', other]", func(t *testing.T, sp *Spec) {
 			eq(t, sp.Host.Links, []string{"proj-db-1:db", "proj-db-1:database", "proj-db-1:db", "legacy-redis:redis", "other:other"})
+			eq(t, sp.Network.EndpointsConfig["proj_default"].Links, sp.Host.Links)
 		}},
 		{"restart", "restart: on-failure:3", func(t *testing.T, sp *Spec) {
 			eq(t, sp.Host.RestartPolicy, container.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3})
