@@ -1,0 +1,10 @@
+# Redis from Debian bookworm's package, for the offline stack.
+FROM mlstack/debian:bookworm
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends redis-server \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /data && chown redis:redis /data
+WORKDIR /data
+USER redis
+EXPOSE 6379
+CMD ["redis-server", "--protected-mode", "no"]
