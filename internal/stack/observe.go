@@ -140,6 +140,15 @@ func (t *Tracker) Seed(ctx context.Context, id string) error {
 	return nil
 }
 
+// forget clears what is known of a container's previous run before it is started again, so a
+// dependent does not read the last run's exit or health before the engine's start event arrives.
+func (t *Tracker) forget(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.stateLocked(id)
+	st.Running, st.Exited, st.ExitCode, st.Health, st.ProbePassed = false, false, 0, "", false
+}
+
 // markProbe records that mlstack's early probe passed.
 func (t *Tracker) markProbe(id string) {
 	t.mu.Lock()

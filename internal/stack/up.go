@@ -423,6 +423,8 @@ func (r *run) startContainer(ctx context.Context, service, id, cname string, tty
 			return err
 		}
 	}
+	// A stopped container's seeded state (exited, last health) is about its previous run.
+	r.tr.forget(id)
 	if err := r.s.Eng.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		// A container that cannot start is useless and would block the next up's name; remove it.
 		_ = r.s.Eng.ContainerRemove(context.WithoutCancel(ctx), id, container.RemoveOptions{Force: true})
