@@ -64,13 +64,20 @@ func runLint(ctx context.Context, env *app.Env, o lintOptions) error {
 	}
 	var all []lint.Finding
 	var failed []error
+	// Dockerfiles sharing a context share its .dockerignore and requirements files: report those once.
+	seen := map[lint.Finding]bool{}
 	for _, t := range targets {
 		fs, err := lint.LintDockerfile(displayPath(t.dockerfile), displayPath(t.context))
 		if err != nil {
 			failed = append(failed, err)
 			continue
 		}
-		all = append(all, fs...)
+		for _, f := range fs {
+			if !seen[f] {
+				seen[f] = true
+				all = append(all, f)
+			}
+		}
 	}
 	if o.format == "json" {
 		if err := lint.WriteJSON(env.UI.Out, all); err != nil {
