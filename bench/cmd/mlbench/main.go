@@ -1,0 +1,217 @@
+// Command mlbench times mlstack against docker-compose (and `docker compose` where present) on the
+// fixture image, with one outside observer of engine state for every tool, and prints one table.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mlstack/mlstack/internal/engine"
+)
+
+// options are mlbench's flags.
+type options struct {
+	n       int
+	bin     string
+	root    string
+	out     string
+	only    string
+	verbose bool
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.n, "n", 5, "runs per tool and scenario (the median is reported)")
+	flag.StringVar(&o.bin, "mlstack", os.Getenv("MLSTACK_BIN"), "mlstack binary (default $MLSTACK_BIN, else bin/mlstack)")
+	flag.StringVar(&o.root, "root", "", "repository root (default: found from the working directory)")
+	flag.StringVar(&o.out, "out", "", "markdown output (default ROOT/bench/out/latest.md)")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenarios: cold,down,big,train,hash,watch (default all)")
+	flag.BoolVar(&o.verbose, "v", true, "print every run on stderr")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "mlbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	if o.root == "" {
+		out, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil || strings.TrimSpace(string(out)) == "" {
+			return fmt.Errorf("find the repository root (run from inside it or pass -root): %v", err)
+		}
+		o.root = filepath.Dir(strings.TrimSpace(string(out)))
+	}
+	if o.bin == "" {
+		o.bin = filepath.Join(o.root, "bin", "mlstack")
+	}
+	if abs, err := filepath.Abs(o.bin); err == nil {
+		o.bin = abs
+	}
+	if _, err := os.Stat(o.bin); err != nil {
+		return fmt.Errorf("mlstack binary: %w (run `make build` or set MLSTACK_BIN)", err)
+	}
+	if o.out == "" {
+		o.out = filepath.Join(o.root, "bench", "out", "latest.md")
+	}
+	if o.n < 1 {
+		return fmt.Errorf("-n %d: need at least one run", o.n)
+	}
+	eng, err := engine.Connect(ctx, engine.Options{})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if !eng.IsLocal() {
+		return fmt.Errorf("engine at %s is not local: the observer compares the engine's event times with this host's clock", eng.Host)
+	}
+	image, err := fixtureImage(ctx, eng, o.root)
+	if err != nil {
+		return err
+	}
+	r := &runner{eng: eng, image: image, verbose: o.verbose}
+	defer r.purgeAll()
+
+	env := describe(ctx, eng, o)
+	tools := []tool{{name: "mlstack", argv: []string{o.bin}, wait: true}}
+	refs := references(ctx)
+	tools = append(tools, refs...)
+	env.tools = tools
+	want := selected(o.only)
+
+	latency, err := r.startLatency(ctx, 7)
+	if err != nil {
+		return err
+	}
+	env.startLatency = latency
+	if env.perContainer, err = r.throughput(ctx, 20); err != nil {
+		return err
+	}
+	res := results{}
+	hasTrain := trainBuilt(ctx, o.bin)
+	fmt.Fprintf(os.Stderr, "mlbench: %d runs each; fixture %s; container create+start %s (20 at once: %s each); references: %s\n", o.n, image, fmtDur(latency), fmtDur(env.perContainer), names(refs))
+	for i := range o.n {
+		order := rotate(tools, i)
+		fmt.Fprintf(os.Stderr, "round %d/%d\n", i+1, o.n)
+		for _, t := range order {
+			if want["cold"] {
+				r.roundCold(ctx, t, res)
+			}
+			if want["down"] {
+				r.roundDown(ctx, t, res)
+			}
+			if want["train"] && (t.name != "mlstack" || hasTrain) {
+				r.roundTrain(ctx, t, res)
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if want["big"] {
+			for _, t := range order {
+				r.roundBig(ctx, t, res)
+			}
+		}
+	}
+	var extra []row
+	var notes []string
+	if want["hash"] {
+		rows, err := hashBench(ctx, o.root)
+		if err != nil {
+			notes = append(notes, "build-context hashing: "+err.Error())
+		}
+		extra = append(extra, rows...)
+	}
+	if want["watch"] {
+		rows, raw := watchBench(ctx, o.root, o.bin)
+		extra = append(extra, rows...)
+		if raw != "" {
+			notes = append(notes, "bench/watch output:\n\n```\n"+strings.TrimSpace(raw)+"\n```")
+		}
+	}
+	table := buildRows(res, tools, want, hasTrain, latency, env.perContainer)
+	table = append(table, extra...)
+	printTable(os.Stdout, table)
+	md := markdown(env, table, res, tools, notes)
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", o.out, err)
+	}
+	fmt.Fprintf(os.Stderr, "mlbench: table written to %s\n", o.out)
+	return nil
+}
+
+// references are the compose front ends installed here, each named with its version.
+func references(ctx context.Context) []tool {
+	var out []tool
+	if v, err := exec.CommandContext(ctx, "docker-compose", "version", "--short").Output(); err == nil {
+		out = append(out, tool{name: "docker-compose " + strings.TrimSpace(string(v)), argv: []string{"docker-compose"}, wait: false})
+	}
+	if v, err := exec.CommandContext(ctx, "docker", "compose", "version", "--short").Output(); err == nil {
+		out = append(out, tool{name: "docker compose " + strings.TrimPrefix(strings.TrimSpace(string(v)), "v"), argv: []string{"docker", "compose"}, wait: true})
+	}
+	return out
+}
+
+// trainBuilt reports whether this mlstack has the train command (it may be built later than bench).
+// An unknown command prints the root help, so the usage line is what tells.
+func trainBuilt(ctx context.Context, bin string) bool {
+	out, err := exec.CommandContext(ctx, bin, "train", "--help").Output()
+	return err == nil && strings.Contains(string(out), "mlstack train")
+}
+
+func selected(only string) map[string]bool {
+	all := []string{"cold", "down", "big", "train", "hash", "watch"}
+	m := map[string]bool{}
+	for _, s := range all {
+		m[s] = only == ""
+	}
+	for _, s := range strings.Split(only, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			m[s] = true
+		}
+	}
+	return m
+}
+
+func rotate(ts []tool, i int) []tool {
+	k := i % len(ts)
+	return append(append([]tool{}, ts[k:]...), ts[:k]...)
+}
+
+func names(ts []tool) string {
+	if len(ts) == 0 {
+		return "none installed"
+	}
+	var n []string
+	for _, t := range ts {
+		n = append(n, t.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// fmtDur prints a duration the way the table shows it.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case d >= 10*time.Millisecond:
+		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+}

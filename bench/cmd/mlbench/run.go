@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/mlstack/mlstack/internal/engine"
+	"github.com/mlstack/mlstack/internal/labels"
+)
+
+// tool is one command-line front end being timed.
+type tool struct {
+	name string
+	argv []string
+	// wait says whether `up --wait` exists; docker-compose 1.x has none, so the observer alone says
+	// when its stack is healthy.
+	wait bool
+}
+
+// project is one fresh compose project on disk.
+type project struct {
+	name, dir string
+}
+
+// runner holds what every scenario shares.
+type runner struct {
+	eng     *engine.Client
+	image   string
+	verbose bool
+	mu      sync.Mutex
+	made    []project // every project created, for the final clean-up
+}
+
+// newProject writes the stack into a new temporary directory under a fresh project name.
+func (r *runner) newProject(scenario string, s stack) (project, error) {
+	b := make([]byte, 3)
+	rand.Read(b)
+	p := project{name: "mlb-" + scenario + "-" + hex.EncodeToString(b)}
+	dir, err := os.MkdirTemp("", p.name+"-")
+	if err != nil {
+		return p, err
+	}
+	p.dir = dir
+	r.mu.Lock()
+	r.made = append(r.made, p)
+	r.mu.Unlock()
+	return p, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(s.yaml(r.image)), 0o644)
+}
+
+// invocation is a tool's command started in the background.
+type invocation struct {
+	start time.Time
+	end   time.Time
+	out   bytes.Buffer
+	err   error
+	done  chan struct{}
+}
+
+// launch starts TOOL -p NAME -f compose.yaml ARGS... in the project's directory.
+func (r *runner) launch(ctx context.Context, t tool, p project, args ...string) *invocation {
+	argv := append(append(append([]string{}, t.argv...), "-p", p.name, "-f", "compose.yaml"), args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = p.dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	inv := &invocation{done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &inv.out, &inv.out
+	inv.start = time.Now()
+	if err := cmd.Start(); err != nil {
+		inv.err = err
+		inv.end = time.Now()
+		close(inv.done)
+		return inv
+	}
+	go func() {
+		err := cmd.Wait()
+		inv.end = time.Now()
+		if err != nil {
+			inv.err = fmt.Errorf("%s %s: %w\n%s", t.name, strings.Join(args, " "), err, tail(inv.out.String(), 12))
+		}
+		close(inv.done)
+	}()
+	return inv
+}
+
+// finish waits for the command to exit.
+func (inv *invocation) finish(ctx context.Context) error {
+	select {
+	case <-inv.done:
+		return inv.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// exitGrace is how long the observer keeps waiting for the target state after the tool exited 0.
+const exitGrace = time.Minute
+
+// sample is one timed run: observed is when the engine reached the target state, wall when the tool
+// exited, both from the moment the tool was started.
+type sample struct {
+	observed, wall time.Duration
+	err            error
+}
+
+// timed runs the tool and waits both for the observer's condition and for the tool to exit.
+func (r *runner) timed(ctx context.Context, o *observer, cond func(*observer) bool, t tool, p project, args ...string) sample {
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	inv := r.launch(ctx, t, p, args...)
+	var s sample
+	if cond != nil {
+		// A tool that fails never reaches the state: stop waiting when it exits with an error, or
+		// exitGrace after it exits 0 (docker-compose 1.x returns before health, so some grace).
+		wctx, wcancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-inv.done:
+			case <-wctx.Done():
+				return
+			}
+			if inv.err != nil {
+				wcancel()
+				return
+			}
+			select {
+			case <-time.After(exitGrace):
+				wcancel()
+			case <-wctx.Done():
+			}
+		}()
+		at, err := o.wait(wctx, cond)
+		wcancel()
+		if err != nil && inv.err == nil {
+			s.err = fmt.Errorf("%s %s: state not reached (%v): %s", t.name, strings.Join(args, " "), err, o.summary())
+		}
+		s.observed = at.Sub(inv.start)
+	}
+	if err := inv.finish(ctx); err != nil && s.err == nil {
+		s.err = err
+	}
+	s.wall = inv.end.Sub(inv.start)
+	if cond == nil {
+		s.observed = s.wall
+	}
+	if r.verbose {
+		fmt.Fprintf(os.Stderr, "  %-15s %-24s observed %-9s exit %-9s %v\n", t.name, strings.Join(args, " "), fmtDur(s.observed), fmtDur(s.wall), errText(s.err))
+	}
+	return s
+}
+
+// upArgs is the cold-up command: `up -d --wait`, or `up -d` where the tool has no --wait.
+func upArgs(t tool, services ...string) []string {
+	if t.wait {
+		return append([]string{"up", "-d", "--wait"}, services...)
+	}
+	return append([]string{"up", "-d"}, services...)
+}
+
+// bringUp starts the stack untimed and returns once every service is in its expected state.
+func (r *runner) bringUp(ctx context.Context, t tool, p project, s stack) error {
+	o, err := r.observe(ctx, p)
+	if err != nil {
+		return err
+	}
+	if smp := r.timed(ctx, o, allUp(s.expectations()), t, p, upArgs(t)...); smp.err != nil {
+		return fmt.Errorf("set up %s: %w", p.name, smp.err)
+	}
+	return nil
+}
+
+func (r *runner) observe(ctx context.Context, p project) (*observer, error) {
+	return observe(ctx, r.eng, p.name)
+}
+
+// purge force-removes everything labelled with the project and its directory.
+func (r *runner) purge(p project) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	f := filters.NewArgs(filters.Arg("label", labels.ProjectFilter(p.name)))
+	if cs, err := r.eng.ContainerList(ctx, container.ListOptions{All: true, Filters: f}); err == nil {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 8)
+		for _, c := range cs {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func(id string) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				_ = r.eng.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+			}(c.ID)
+		}
+		wg.Wait()
+	}
+	if ns, err := r.eng.NetworkList(ctx, network.ListOptions{Filters: f}); err == nil {
+		for _, n := range ns {
+			_ = r.eng.NetworkRemove(ctx, n.ID)
+		}
+	}
+	// docker-compose 1.x labels its default network too, but remove by name as well to be sure.
+	_ = r.eng.NetworkRemove(ctx, p.name+"_default")
+	if vs, err := r.eng.VolumeList(ctx, volume.ListOptions{Filters: f}); err == nil {
+		for _, v := range vs.Volumes {
+			_ = r.eng.VolumeRemove(ctx, v.Name, true)
+		}
+	}
+	if p.dir != "" {
+		os.RemoveAll(p.dir)
+	}
+}
+
+// purgeAll removes every project this run created, whatever happened.
+func (r *runner) purgeAll() {
+	r.mu.Lock()
+	made := r.made
+	r.made = nil
+	r.mu.Unlock()
+	for _, p := range made {
+		r.purge(p)
+	}
+}
+
+// startLatency measures one fixture container's create+start through the Engine API (median of n).
+func (r *runner) startLatency(ctx context.Context, n int) (time.Duration, error) {
+	p := project{name: "mlb-latency-" + randHex()}
+	r.mu.Lock()
+	r.made = append(r.made, p)
+	r.mu.Unlock()
+	defer r.purge(p)
+	var ds []time.Duration
+	for i := range n {
+		cfg := &container.Config{Image: r.image, Cmd: []string{"sleep"}, Labels: map[string]string{labels.Project: p.name}}
+		t0 := time.Now()
+		c, err := r.eng.ContainerCreate(ctx, cfg, &container.HostConfig{}, nil, nil, fmt.Sprintf("%s-%d", p.name, i))
+		if err != nil {
+			return 0, fmt.Errorf("create latency probe: %w", err)
+		}
+		if err := r.eng.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
+			return 0, fmt.Errorf("start latency probe: %w", err)
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	return median(ds), nil
+}
+
+// throughput measures the engine's amortised create+start cost per container when n fixture
+// containers are started at once: with enough services the engine, not the dependency chain, bounds up.
+func (r *runner) throughput(ctx context.Context, n int) (time.Duration, error) {
+	p := project{name: "mlb-throughput-" + randHex()}
+	r.mu.Lock()
+	r.made = append(r.made, p)
+	r.mu.Unlock()
+	defer r.purge(p)
+	errs := make(chan error, n)
+	t0 := time.Now()
+	for i := range n {
+		go func(i int) {
+			cfg := &container.Config{Image: r.image, Cmd: []string{"sleep"}, Labels: map[string]string{labels.Project: p.name}}
+			c, err := r.eng.ContainerCreate(ctx, cfg, &container.HostConfig{}, nil, nil, fmt.Sprintf("%s-%d", p.name, i))
+			if err == nil {
+				err = r.eng.ContainerStart(ctx, c.ID, container.StartOptions{})
+			}
+			errs <- err
+		}(i)
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			return 0, fmt.Errorf("throughput probe: %w", err)
+		}
+	}
+	return time.Since(t0) / time.Duration(n), nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func randHex() string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return "ERROR " + strings.SplitN(err.Error(), "\n", 2)[0]
+}
