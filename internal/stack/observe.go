@@ -93,13 +93,14 @@ func (t *Tracker) apply(m events.Message) {
 	action := string(m.Action)
 	switch {
 	case action == "start":
+		// A start after a die is the engine applying the restart policy (the event stream has no
+		// separate event for it), which is what on-failure:N counts.
+		if st.Exited {
+			st.Restarts++
+		}
 		st.Running, st.Exited = true, false
 		st.Health = ""
-		if st.ProbePassed {
-			st.ProbePassed = false
-		}
-	case action == "restart":
-		st.Restarts++
+		st.ProbePassed = false
 	case action == "die":
 		st.Running, st.Exited = false, true
 		st.ExitCode, _ = strconv.Atoi(m.Actor.Attributes["exitCode"])

@@ -207,7 +207,14 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	if !o.Detach && !o.NoStart {
 		r.attach = s.newAttacher(targets, o)
 	}
-	walkErr := g.Walk(ctx, targets, false, r.converge)
+	// --wait-timeout bounds the whole wait, including dependencies that never become healthy.
+	walkCtx := ctx
+	if o.Wait && o.WaitTimeout > 0 {
+		var cancel context.CancelFunc
+		walkCtx, cancel = waitDeadline(ctx, o.WaitTimeout, "the services to be ready")
+		defer cancel()
+	}
+	walkErr := g.Walk(walkCtx, targets, false, r.converge)
 	if walkErr != nil {
 		if !created.started {
 			created.undo(s)
