@@ -370,3 +370,23 @@ func TestParityDockerCompose(t *testing.T) {
 		t.Errorf("mlstack down left %d containers and %d networks of docker-compose's project", n, nets)
 	}
 }
+
+// TestParityDownRmiLocal checks down --rmi local: the image built for the project goes, an image the
+// file names with image: stays.
+func TestParityDownRmiLocal(t *testing.T) {
+	p := testenv.NewProject(t, "services:\n  built:\n    build: .\n  tagged:\n    image: ${FIXTURE}\n    command: [sleep]\n")
+	p.Write("Dockerfile", "FROM "+p.Fixture+"\nCMD [\"sleep\"]\n")
+	p.MustRun("up", "-d")
+	built := p.Name + "-built"
+	if _, err := p.Eng.ImageInspect(context.Background(), built); err != nil {
+		t.Fatalf("up did not build %s: %v", built, err)
+	}
+	r := p.MustRun("down", "--rmi", "local", "-t", "1")
+	if _, err := p.Eng.ImageInspect(context.Background(), built); err == nil {
+		t.Errorf("image %s survived down --rmi local\n%s", built, r.Stderr)
+	}
+	if _, err := p.Eng.ImageInspect(context.Background(), p.Fixture); err != nil {
+		t.Errorf("down --rmi local removed the tagged image %s", p.Fixture)
+	}
+	wantCode(t, p.Run("down", "--rmi", "some"), 1, "down --rmi some")
+}
