@@ -167,9 +167,9 @@ func hashBench(ctx context.Context, root string) ([]row, error) {
 }
 
 var (
-	p50Re = regexp.MustCompile(`(?i)p50\D{0,40}?([\d.]+\s*(?:µs|us|ms|s)\b)`)
-	p99Re = regexp.MustCompile(`(?i)p99\D{0,40}?([\d.]+\s*(?:µs|us|ms|s)\b)`)
-	rssRe = regexp.MustCompile(`(?i)rss\D{0,40}?([\d.]+\s*(?:[kmg]i?b)\b)`)
+	p50Re = regexp.MustCompile(`(?i)p50[^\n]{0,40}?\b([\d.]+\s*(?:µs|us|ms|s)\b)`)
+	p99Re = regexp.MustCompile(`(?i)p99[^\n]{0,40}?\b([\d.]+\s*(?:µs|us|ms|s)\b)`)
+	rssRe = regexp.MustCompile(`(?i)rss[^\n]{0,40}?\b([\d.]+\s*(?:[kmg]i?b)\b)`)
 )
 
 // watchBench runs the watch helper's benchmark under bench/watch when it exists and lifts p50, p99
@@ -180,13 +180,23 @@ func watchBench(ctx context.Context, root, bin string) ([]row, string) {
 		{scenario: "watch RSS, 10k-file tree", ml: "n/a", target: "≤ 50 MB"},
 	}
 	goFiles, _ := filepath.Glob(filepath.Join(root, "bench", "watch", "*.go"))
+	var mains, tests int
+	for _, f := range goFiles {
+		if strings.HasSuffix(f, "_test.go") {
+			tests++
+		} else {
+			mains++
+		}
+	}
 	script := filepath.Join(root, "bench", "watch", "run.sh")
 	var cmd *exec.Cmd
 	switch {
 	case fileExists(script):
 		cmd = exec.CommandContext(ctx, "bash", script)
-	case len(goFiles) > 0:
+	case mains > 0 && hasMain(goFiles):
 		cmd = exec.CommandContext(ctx, "go", "run", "./bench/watch")
+	case tests > 0:
+		cmd = exec.CommandContext(ctx, "go", "test", "-count=1", "-run", "^$", "-bench", ".", "-benchtime", "1x", "-v", "./bench/watch")
 	default:
 		rows[0].ml, rows[1].ml = "n/a (bench/watch not built)", "n/a (bench/watch not built)"
 		return rows, ""
@@ -211,6 +221,16 @@ func watchBench(ctx context.Context, root, bin string) ([]row, string) {
 		rows[1].ml = "see below"
 	}
 	return rows, raw
+}
+
+// hasMain reports whether one of the files is a main package.
+func hasMain(files []string) bool {
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil && regexp.MustCompile(`(?m)^package main\b`).Match(b) {
+			return true
+		}
+	}
+	return false
 }
 
 func first(re *regexp.Regexp, s string) string {

@@ -112,3 +112,24 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestWatchOutputParsing(t *testing.T) {
+	tests := []struct {
+		out, p50, p99, rss string
+	}{
+		{"edit-to-visible p50 12.3 ms p99 45.6 ms\nRSS 23.4 MB\n", "12.3 ms", "45.6 ms", "23.4 MB"},
+		{"| metric | value |\n| p50 | 8ms |\n| p99 | 31ms |\n| watch RSS (10k files) | 19 MiB |\n", "8ms", "31ms", "19 MiB"},
+		{"nothing here", "", "", ""},
+	}
+	for _, tt := range tests {
+		if got := first(p50Re, tt.out); got != tt.p50 {
+			t.Errorf("p50 of %q = %q, want %q", tt.out, got, tt.p50)
+		}
+		if got := first(p99Re, tt.out); got != tt.p99 {
+			t.Errorf("p99 of %q = %q, want %q", tt.out, got, tt.p99)
+		}
+		if got := first(rssRe, tt.out); got != tt.rss {
+			t.Errorf("rss of %q = %q, want %q", tt.out, got, tt.rss)
+		}
+	}
+}
