@@ -1,10 +1,55 @@
 package cli
 
 import (
+	"context"
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/build"
+	"github.com/mlstack/mlstack/internal/watch"
 )
 
-// newWatchCmd is not built yet; returning nil leaves the command out.
-func newWatchCmd(env *app.Env) *cobra.Command { return nil }
+func newWatchCmd(env *app.Env) *cobra.Command {
+	var o watch.SessionOptions
+	cmd := &cobra.Command{
+		Use:   "watch [SERVICE...]",
+		Short: "Sync source edits into running containers as you save (develop.watch)",
+		Long: `Bring the project up (unless --no-up), then follow each service's develop.watch rules until
+Ctrl-C, which stops watching and leaves the stack running. Edits reach the container in tens of
+milliseconds through a small helper (mlstack itself) started once per container; deletes and
+renames work in images without a shell. Files get the container user's (or the target
+directory's) owner. A container that restarts or is recreated is found again and brought up to
+date.`,
+		Example: `  mlstack watch                    # every service with develop.watch rules
+  mlstack watch inference --no-up  # only inference, which is already running
+  mlstack watch --prune            # also remove files in the targets that the host tree lacks`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			o.Services = args
+			st, err := env.Stack(ctx, args...)
+			if err != nil {
+				return err
+			}
+			o.Up.Kill = env.Kill
+			if err := prepareUp(ctx, env, st, &o.Up); err != nil {
+				return err
+			}
+			o.Rebuild = func(ctx context.Context, service string, out io.Writer) (string, error) {
+				id, _, err := build.Service(ctx, st.Eng, st.Project, st.Project.Services[service], build.Options{
+					Warn: func(msg string) { env.UI.Warn("%s", msg) },
+				}, out)
+				return id, err
+			}
+			return watch.Watch(ctx, st, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&o.NoUp, "no-up", false, "don't bring the project up first; watch the containers already running")
+	fl.BoolVar(&o.NoInitialSync, "no-initial-sync", false, "don't copy files that differ into the targets when a container is found")
+	fl.BoolVar(&o.Prune, "prune", false, "during the initial sync, also remove files under a target that the host tree lacks (never ignored paths)")
+	fl.BoolVar(&o.Quiet, "quiet", false, "don't print a line per synced batch")
+	addUpExtensions(cmd, env)
+	return cmd
+}
