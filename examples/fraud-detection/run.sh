@@ -43,13 +43,26 @@ if [ "$mode" = offline ]; then
     $sudo rm -rf "$rootfs"
   fi
   # Base 2: the Python ML image training and inference share (Debian's scikit-learn, pandas, ...).
+  # It is the longest step cold, so it builds while mlstack builds redis and prometheus beside it.
   if ! docker image inspect fraud-detection/python-ml:bookworm >/dev/null 2>&1; then
-    say "building fraud-detection/python-ml:bookworm from Debian packages (a few minutes, once)"
-    DOCKER_BUILDKIT=0 docker build -q -t fraud-detection/python-ml:bookworm -f offline/python-ml.Dockerfile offline 2>&1 | grep -v -i -e deprecated -e buildkit -e '^ *$' || true
-    docker image inspect fraud-detection/python-ml:bookworm >/dev/null
+    say "building fraud-detection/python-ml:bookworm from Debian packages (several minutes, once)"
+    pylog="$(mktemp)"
+    DOCKER_BUILDKIT=0 docker build -t fraud-detection/python-ml:bookworm -f offline/python-ml.Dockerfile offline >"$pylog" 2>&1 &
+    pybuild=$!
   fi
 fi
 ml() { "$mlstack" "${files[@]}" "$@"; }
+
+if [ -n "${pybuild:-}" ]; then
+  say "mlstack build feature-store prometheus (while the Python base builds)"
+  ml --profile monitoring build feature-store prometheus
+  if ! wait "$pybuild"; then
+    tail -n 30 "$pylog" >&2
+    echo "building fraud-detection/python-ml:bookworm failed (log above)" >&2
+    exit 1
+  fi
+  rm -f "$pylog"
+fi
 
 say "mlstack profile enable monitoring"
 ml profile enable monitoring
