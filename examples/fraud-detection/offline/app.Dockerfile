@@ -1,4 +1,6 @@
 # Training and inference for the offline stack: the shared Python base plus the code.
+# A local base (docker import / built by run.sh) has no registry digest to pin.
+# mlstack-lint: ignore=base-no-digest
 FROM fraud-detection/python-ml:bookworm
 WORKDIR /app
 # A non-root user owning /models, so the models volume (initialised from the image) is writable.

@@ -1,4 +1,6 @@
 # Prometheus from Debian bookworm's package, for the offline stack.
+# A local base (docker import / built by run.sh) has no registry digest to pin.
+# mlstack-lint: ignore=base-no-digest
 FROM mlstack/debian:bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends prometheus \

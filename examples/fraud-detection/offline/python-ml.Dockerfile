@@ -1,5 +1,7 @@
 # The shared Python base of the offline stack: Debian's scientific Python packages (no PyPI needed).
-# run.sh builds it as fraud-detection/python-ml:bookworm; training and inference build FROM it.
+# run.sh builds it as fraud-detection/python-ml:bookworm; training and inference build # A local base (docker import / built by run.sh) has no registry digest to pin.
+# mlstack-lint: ignore=base-no-digest
+FROM it.
 FROM mlstack/debian:bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
