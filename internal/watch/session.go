@@ -353,11 +353,9 @@ func (t *target) ownerOf(p string) *syncd.Owner {
 func (s *session) resync(ctx context.Context, sv *service, t *target) error {
 	var ops []syncd.Op
 	seen := map[string]bool{}
-	if !s.o.NoInitialSync {
-		for _, r := range sv.rules {
-			if !isSync(r.Action) {
-				continue
-			}
+	for _, r := range sv.rules {
+		// A rule's explicit initial_sync: true holds even under --no-initial-sync.
+		if isSync(r.Action) && (!s.o.NoInitialSync || r.InitialSync) {
 			rops, err := s.diff(ctx, t, r)
 			if err != nil {
 				return err
@@ -715,8 +713,8 @@ func (s *session) onEvent(ctx context.Context, ev events.Message) {
 		if t := sv.ctrs[id]; t != nil && t.conn != nil {
 			return
 		}
-		if err := s.connect(ctx, sv, id, name); err != nil && ctx.Err() == nil {
-			s.st.UI.Warn("%v", err)
+		if err := s.connect(ctx, sv, id, name); err != nil {
+			s.connectFailed(ctx, id, err)
 		}
 	case events.ActionDie:
 		if t := sv.ctrs[id]; t != nil {
@@ -748,13 +746,20 @@ func (s *session) onLost(ctx context.Context, id string) {
 		if err != nil || in.State == nil || !in.State.Running || in.State.Restarting {
 			return
 		}
-		if err := s.connect(ctx, sv, id, t.name); err != nil && ctx.Err() == nil {
-			// The stream also ends when the container is on its way down and inspect still said
-			// running; then the failure is expected and its next start reconnects.
-			if in, ierr := s.st.Eng.ContainerInspect(ctx, id); ierr == nil && in.State != nil && in.State.Running {
-				s.st.UI.Warn("%v", err)
-			}
+		if err := s.connect(ctx, sv, id, t.name); err != nil {
+			s.connectFailed(ctx, id, err)
 		}
+	}
+}
+
+// connectFailed reports a failed (re)connection unless the container went down meanwhile, which
+// is expected while it restarts: its next start event reconnects.
+func (s *session) connectFailed(ctx context.Context, id string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	if in, ierr := s.st.Eng.ContainerInspect(ctx, id); ierr == nil && in.State != nil && in.State.Running && !in.State.Restarting {
+		s.st.UI.Warn("%v", err)
 	}
 }
 
