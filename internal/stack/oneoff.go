@@ -435,7 +435,9 @@ func (j *oneOff) start(ctx context.Context) error {
 		}
 		j.attached = done
 	}
-	if err := j.s.Eng.ContainerStart(ctx, j.id, container.StartOptions{}); err != nil {
+	// The start itself is not cancelled: a Ctrl-C that lands while the engine starts the job (its
+	// first output may already be streaming) must reach the job through wait, not abandon it.
+	if err := j.s.Eng.ContainerStart(context.WithoutCancel(ctx), j.id, container.StartOptions{}); err != nil {
 		if j.cancel != nil {
 			j.cancel()
 		}
