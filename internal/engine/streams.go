@@ -27,20 +27,7 @@ func (c *Client) ContainerEvents(ctx context.Context, labelFilters ...string) (<
 // copies stdout and stderr to the writers until the container's streams close. The returned channel
 // yields the copy's result once.
 func (c *Client) Attach(ctx context.Context, id string, tty bool, stdout, stderr io.Writer) (<-chan error, error) {
-	resp, err := c.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
-	if err != nil {
-		return nil, fmt.Errorf("attach to %s: %w", id, err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		defer resp.Close()
-		done <- demux(resp.Reader, tty, stdout, stderr)
-	}()
-	go func() {
-		<-ctx.Done()
-		resp.Close()
-	}()
-	return done, nil
+	return c.AttachIO(ctx, id, tty, nil, stdout, stderr)
 }
 
 // AttachIO attaches stdin as well, for interactive one-off jobs; closing stdin's source ends input.
