@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -132,7 +131,7 @@ func baseImage(ctx context.Context, eng *engine.Client, service string, c *Conte
 	if local && !pull {
 		return in.ID, nil
 	}
-	perr := pullImage(ctx, eng, base.Ref)
+	perr := eng.Pull(ctx, base.Ref)
 	switch {
 	case perr == nil:
 		in, err = eng.ImageInspect(ctx, base.Ref)
@@ -149,28 +148,6 @@ func baseImage(ctx context.Context, eng *engine.Client, service string, c *Conte
 		service, c.DockerfilePath(), base.Line, base.Ref, perr)
 }
 
-// pullImage pulls ref, reading the engine's progress stream for its verdict.
-func pullImage(ctx context.Context, eng *engine.Client, ref string) error {
-	rc, err := eng.ImagePull(ctx, ref, image.PullOptions{})
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	dec := json.NewDecoder(rc)
-	for {
-		var m struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&m); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if m.Error != "" {
-			return errors.New(m.Error)
-		}
-	}
-}
 
 // buildOptions maps the compose build section to the classic builder's options.
 func buildOptions(projectName string, svc types.ServiceConfig, c *Context, name, sum string, o Options) dockerbuild.ImageBuildOptions {

@@ -3,6 +3,8 @@ package engine
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/pkg/stdcopy"
 )
 
@@ -112,4 +115,28 @@ func demux(r io.Reader, tty bool, stdout, stderr io.Writer) error {
 		return nil
 	}
 	return err
+}
+
+// Pull pulls one image, reading the engine's progress stream for its verdict: the pull call itself
+// succeeds even when the registry refuses, and only the stream says so.
+func (c *Client) Pull(ctx context.Context, ref string) error {
+	rc, err := c.ImagePull(ctx, ref, image.PullOptions{})
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	for {
+		var m struct {
+			Error string `json:"error"`
+		}
+		if err := dec.Decode(&m); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if m.Error != "" {
+			return errors.New(m.Error)
+		}
+	}
 }

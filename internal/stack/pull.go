@@ -2,16 +2,13 @@ package stack
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/docker/api/types/image"
 )
 
 // PullOptions are `mlstack pull`'s choices.
@@ -52,7 +49,7 @@ func (s *Stack) PullAll(ctx context.Context, o PullOptions) error {
 		if !o.Quiet {
 			s.UI.Info("Pulling %s for service %q", svc.Image, n)
 		}
-		if err := s.pullImage(ctx, svc.Image); err != nil {
+		if err := s.Eng.Pull(ctx, svc.Image); err != nil {
 			err = fmt.Errorf("pull image %s for service %q: %w", svc.Image, n, err)
 			if o.IgnoreFailures || svc.Build != nil {
 				s.UI.Warn("%v", err)
@@ -96,28 +93,6 @@ func pullSkip(ctx context.Context, s *Stack, svc types.ServiceConfig, o PullOpti
 	return ""
 }
 
-// pullImage pulls one reference, reading the engine's progress stream for its verdict.
-func (s *Stack) pullImage(ctx context.Context, ref string) error {
-	rc, err := s.Eng.ImagePull(ctx, ref, image.PullOptions{})
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	dec := json.NewDecoder(rc)
-	for {
-		var m struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&m); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if m.Error != "" {
-			return errors.New(m.Error)
-		}
-	}
-}
 
 func sorted(xs []string) []string {
 	out := append([]string(nil), xs...)

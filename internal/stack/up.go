@@ -2,10 +2,8 @@ package stack
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"sort"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/image"
 
 	"github.com/mlstack/mlstack/internal/graph"
 	"github.com/mlstack/mlstack/internal/labels"
@@ -640,24 +637,8 @@ func (s *Stack) Pull(ctx context.Context, service, ref string) error {
 		return fmt.Errorf("image %s for service %q is not available locally and could not be pulled: %w", ref, service, err)
 	}
 	s.UI.Info("Pulling %s for service %q", ref, service)
-	rc, err := s.Eng.ImagePull(ctx, ref, image.PullOptions{})
-	if err != nil {
+	if err := s.Eng.Pull(ctx, ref); err != nil {
 		return fail(err)
-	}
-	defer rc.Close()
-	dec := json.NewDecoder(rc)
-	for {
-		var m struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&m); err == io.EOF {
-			break
-		} else if err != nil {
-			return fail(err)
-		}
-		if m.Error != "" {
-			return fail(errors.New(m.Error))
-		}
 	}
 	s.UI.Status("Image "+ref, "Pulled")
 	return nil
