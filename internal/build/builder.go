@@ -148,7 +148,6 @@ func baseImage(ctx context.Context, eng *engine.Client, service string, c *Conte
 		service, c.DockerfilePath(), base.Line, base.Ref, perr)
 }
 
-
 // buildOptions maps the compose build section to the classic builder's options.
 func buildOptions(projectName string, svc types.ServiceConfig, c *Context, name, sum string, o Options) dockerbuild.ImageBuildOptions {
 	b := svc.Build

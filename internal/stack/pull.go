@@ -93,7 +93,6 @@ func pullSkip(ctx context.Context, s *Stack, svc types.ServiceConfig, o PullOpti
 	return ""
 }
 
-
 func sorted(xs []string) []string {
 	out := append([]string(nil), xs...)
 	sort.Strings(out)
