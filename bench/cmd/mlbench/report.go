@@ -27,10 +27,10 @@ type row struct {
 
 // machine describes where the numbers came from.
 type machine struct {
-	date, cpus, ram, load, engine, kernel, mlstack string
-	tools                                          []tool
-	startLatency, perContainer                     time.Duration
-	n                                              int
+	date, cpus, ram, load, loadEnd, engine, mlstack string
+	tools                                           []tool
+	startLatency, perContainer                      time.Duration
+	n                                               int
 }
 
 func describe(ctx context.Context, eng *engine.Client, o options) machine {
@@ -40,9 +40,7 @@ func describe(ctx context.Context, eng *engine.Client, o options) machine {
 		fmt.Sscanf(strings.TrimPrefix(strings.SplitN(string(b), "\n", 2)[0], "MemTotal:"), "%d", &kb)
 		m.ram = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
 	}
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		m.load = strings.Join(strings.Fields(string(b))[:3], " ")
-	}
+	m.load = loadAverage()
 	if v, err := eng.ServerVersion(ctx); err == nil {
 		m.engine = fmt.Sprintf("Docker Engine %s (API %s, negotiated %s), %s", v.Version, v.APIVersion, eng.APIVersion, v.KernelVersion)
 	}
@@ -188,10 +186,10 @@ func printTable(w io.Writer, rows []row) {
 func markdown(m machine, rows []row, res results, tools []tool, notes []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# mlbench results\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s CPUs, %s RAM, load average at start %s\n- Engine: %s\n", m.date, m.cpus, m.ram, m.load, m.engine)
+	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s CPUs, %s RAM, load average (1/5/15 min) %s at start, %s at the end\n- Engine: %s\n", m.date, m.cpus, m.ram, m.load, m.loadEnd, m.engine)
 	fmt.Fprintf(&b, "- Tools: %s (mlstack: %s)\n", names(tools), orDash(m.mlstack))
 	fmt.Fprintf(&b, "- Runs: median of %d per tool, tools alternating run by run, a fresh project per run; times are from starting the tool to the engine event that completes the state (observer), except no-op up and ps, which change nothing and are timed to the tool's exit\n", m.n)
-	fmt.Fprintf(&b, "- One fixture container's create+start on this engine (median of 7): %s; amortised over 20 started at once: %s each\n", fmtDur(m.startLatency), fmtDur(m.perContainer))
+	fmt.Fprintf(&b, "- One fixture container's create+start on this engine, measured every round (median): %s; amortised over 20 started at once: %s each\n", fmtDur(m.startLatency), fmtDur(m.perContainer))
 	b.WriteString("- Critical-path bound: along the longest dependency chain, create+start per service plus the time its process becomes ready (`--healthy-after`) where a dependent waits for health, plus, for the services the run ends on, the engine's first passing probe (the first multiple of the health interval at or after readiness); never below the engine's throughput floor (services × amortised create+start)\n\n")
 	b.WriteString("| " + strings.Join(header, " | ") + " |\n|" + strings.Repeat("---|", len(header)) + "\n")
 	for _, r := range rows {
@@ -222,6 +220,19 @@ func markdown(m machine, rows []row, res results, tools []tool, notes []string) 
 		b.WriteString("\n" + n + "\n")
 	}
 	return b.String()
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures: benchmarks on a busy machine say so.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func spread(ss []sample) (lo, hi time.Duration) {
