@@ -30,6 +30,7 @@ type machine struct {
 	date, cpus, ram, load, loadEnd, engine, mlstack string
 	tools                                           []tool
 	startLatency, perContainer                      time.Duration
+	throughputN                                     int
 	n                                               int
 }
 
@@ -189,7 +190,7 @@ func markdown(m machine, rows []row, res results, tools []tool, notes []string) 
 	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s CPUs, %s RAM, load average (1/5/15 min) %s at start, %s at the end\n- Engine: %s\n", m.date, m.cpus, m.ram, m.load, m.loadEnd, m.engine)
 	fmt.Fprintf(&b, "- Tools: %s (mlstack: %s)\n", names(tools), orDash(m.mlstack))
 	fmt.Fprintf(&b, "- Runs: median of %d per tool, tools alternating run by run, a fresh project per run; times are from starting the tool to the engine event that completes the state (observer), except no-op up and ps, which change nothing and are timed to the tool's exit\n", m.n)
-	fmt.Fprintf(&b, "- One fixture container's create+start on this engine, measured every round (median): %s; amortised over 20 started at once: %s each\n", fmtDur(m.startLatency), fmtDur(m.perContainer))
+	fmt.Fprintf(&b, "- One fixture container's create+start on this engine, measured every round (median): %s; amortised over %d started at once on one network: %s each\n", fmtDur(m.startLatency), m.throughputN, fmtDur(m.perContainer))
 	b.WriteString("- Critical-path bound: along the longest dependency chain, create+start per service plus the time its process becomes ready (`--healthy-after`) where a dependent waits for health, plus, for the services the run ends on, the engine's first passing probe (the first multiple of the health interval at or after readiness); never below the engine's throughput floor (services × amortised create+start)\n\n")
 	b.WriteString("| " + strings.Join(header, " | ") + " |\n|" + strings.Repeat("---|", len(header)) + "\n")
 	for _, r := range rows {

@@ -212,15 +212,51 @@ func watchBench(ctx context.Context, root, bin string) ([]row, string) {
 	p50, p99 := first(p50Re, raw), first(p99Re, raw)
 	if p50 != "" || p99 != "" {
 		rows[0].ml = orDash(p50) + " / " + orDash(p99)
+		d50, err50 := time.ParseDuration(strings.ReplaceAll(p50, " ", ""))
+		d99, err99 := time.ParseDuration(strings.ReplaceAll(p99, " ", ""))
+		if err50 == nil && err99 == nil {
+			rows[0].met = verdict(d50 <= 50*time.Millisecond && d99 <= 200*time.Millisecond)
+		}
 	} else {
 		rows[0].ml = "see below"
 	}
 	if rss := first(rssRe, raw); rss != "" {
 		rows[1].ml = rss
+		if mb, ok := megabytes(rss); ok {
+			rows[1].met = verdict(mb <= 50)
+		}
 	} else {
 		rows[1].ml = "see below"
 	}
 	return rows, raw
+}
+
+// megabytes reads "20.3 MB", "19 MiB", "900 kB" or "1.1 GB" as megabytes.
+func megabytes(s string) (float64, bool) {
+	f := strings.Fields(strings.ToLower(strings.TrimSpace(s)))
+	if len(f) == 1 { // "20MB"
+		i := strings.IndexFunc(f[0], func(r rune) bool { return r != '.' && (r < '0' || r > '9') })
+		if i <= 0 {
+			return 0, false
+		}
+		f = []string{f[0][:i], f[0][i:]}
+	}
+	if len(f) != 2 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return 0, false
+	}
+	switch strings.TrimSuffix(strings.TrimSuffix(f[1], "b"), "i") {
+	case "k":
+		return v / 1024, true
+	case "m":
+		return v, true
+	case "g":
+		return v * 1024, true
+	}
+	return 0, false
 }
 
 // hasMain reports whether one of the files is a main package.

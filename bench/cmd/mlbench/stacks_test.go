@@ -133,3 +133,23 @@ func TestWatchOutputParsing(t *testing.T) {
 		}
 	}
 }
+
+func TestMegabytes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"20.3 MB", 20.3, true},
+		{"19 MiB", 19, true},
+		{"20MB", 20, true},
+		{"1 GB", 1024, true},
+		{"512 kB", 0.5, true},
+		{"lots", 0, false},
+	}
+	for _, tt := range tests {
+		if got, ok := megabytes(tt.in); got != tt.want || ok != tt.ok {
+			t.Errorf("megabytes(%q) = %v %v, want %v %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
