@@ -35,12 +35,18 @@ type Tracker struct {
 	changed chan struct{}
 	err     error
 	cancel  context.CancelFunc
+	// probes bounds mlstack's concurrent early health probes: each is an exec, and many at once
+	// slow the engine down for everything else it is starting.
+	probes chan struct{}
 }
+
+// maxConcurrentProbes is how many early health probes run at once per command.
+const maxConcurrentProbes = 2
 
 // Track subscribes to the project's container events. Call Seed for containers that already exist.
 func Track(ctx context.Context, eng *engine.Client, project string) *Tracker {
 	ctx, cancel := context.WithCancel(ctx)
-	t := &Tracker{eng: eng, states: map[string]*CState{}, changed: make(chan struct{}), cancel: cancel}
+	t := &Tracker{eng: eng, states: map[string]*CState{}, changed: make(chan struct{}), cancel: cancel, probes: make(chan struct{}, maxConcurrentProbes)}
 	msgs, errs := eng.ContainerEvents(ctx, labels.ProjectFilter(project))
 	go func() {
 		for {

@@ -42,7 +42,13 @@ func probeEarly(ctx context.Context, eng *engine.Client, tr *Tracker, id string,
 			return
 		}
 		if st.Running {
+			select {
+			case tr.probes <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
 			code, err := execProbe(ctx, eng, id, cmd, timeout)
+			<-tr.probes
 			if err != nil {
 				return // the image cannot run the probe this way; the engine's status decides
 			}

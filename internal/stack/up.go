@@ -200,7 +200,7 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		}
 	}
 
-	r := &run{s: s, o: o, g: g, tr: tr, plans: plans, existing: byService, recreated: map[string]bool{}, ids: map[string][]string{}, created: created}
+	r := &run{s: s, o: o, g: g, tr: tr, plans: plans, existing: byService, recreated: map[string]bool{}, ids: map[string][]string{}, created: created, slots: make(chan struct{}, parallelStarts())}
 	if !o.Detach && !o.NoStart {
 		r.attach = s.newAttacher(targets, o)
 	}
@@ -282,6 +282,11 @@ type run struct {
 	created  *rollback
 	attach   *attacher
 
+	// slots bounds concurrent container creates and starts: the engine serialises much of a start
+	// (network sandbox, cgroups), so a bounded pipeline finishes some services early and lets their
+	// dependents go, where an unbounded burst finishes all of them late.
+	slots chan struct{}
+
 	mu        sync.Mutex
 	recreated map[string]bool
 	ids       map[string][]string // service → container IDs after convergence
@@ -321,7 +326,13 @@ func (r *run) converge(ctx context.Context, n string) error {
 				old = &olds[k]
 			}
 		}
+		select {
+		case r.slots <- struct{}{}:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
 		id, changed, err := r.convergeOne(ctx, pl, i, old, restartDep)
+		<-r.slots
 		if err != nil {
 			return err
 		}
@@ -444,6 +455,21 @@ func (r *run) startContainer(ctx context.Context, service, id, cname string, tty
 	}
 	return nil
 }
+
+// parallelStarts is how many containers one up creates and starts at once (MLSTACK_PARALLEL
+// overrides; 0 or less means unbounded).
+func parallelStarts() int {
+	if v, err := strconv.Atoi(os.Getenv("MLSTACK_PARALLEL")); err == nil {
+		if v <= 0 {
+			return 1 << 16
+		}
+		return v
+	}
+	return defaultParallelStarts
+}
+
+// defaultParallelStarts bounds the create/start pipeline (see docs/performance.md for the measurement).
+const defaultParallelStarts = 8
 
 // isInitJob reports whether some dependent waits for service to complete successfully.
 func (r *run) isInitJob(service string) bool {
