@@ -32,6 +32,20 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 		// commands keep their own short flags (logs -f, run -p).
 		TraverseChildren: true,
 		Version:          app.Version,
+		// With TraverseChildren cobra hands an unknown command to the root as an argument; say so
+		// instead of printing help and exiting 0.
+		Args:                       cobra.ArbitraryArgs,
+		SuggestionsMinimumDistance: 2,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q for mlstack", args[0])
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return errors.New(msg + " (see mlstack --help)")
+		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if len(g.Project.Files) == 0 {
 				if f := os.Getenv("COMPOSE_FILE"); f != "" {
