@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 
 	"github.com/mlstack/mlstack/internal/engine"
@@ -154,6 +155,31 @@ func (t *Tracker) forget(id string) {
 	defer t.mu.Unlock()
 	st := t.stateLocked(id)
 	st.Running, st.Exited, st.ExitCode, st.Health, st.ProbePassed = false, false, 0, "", false
+}
+
+// SeedSummary records what a container list already says about a container, so that up needs no
+// inspect per existing container. The list's state is as fresh as an inspect's: both are read after
+// the event subscription.
+func (t *Tracker) SeedSummary(c container.Summary) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.stateLocked(c.ID)
+	st.Name = name(c)
+	st.Service = c.Labels[labels.Service]
+	st.Running = c.State == "running"
+	st.Exited = c.State == "exited" || c.State == "dead"
+	if m := exitedRe.FindStringSubmatch(c.Status); m != nil {
+		st.ExitCode, _ = strconv.Atoi(m[1])
+	}
+	switch {
+	case strings.Contains(c.Status, "(healthy)"):
+		st.Health = "healthy"
+	case strings.Contains(c.Status, "(unhealthy)"):
+		st.Health = "unhealthy"
+	case strings.Contains(c.Status, "(health: starting)"):
+		st.Health = "starting"
+	}
+	t.notifyLocked()
 }
 
 // markProbe records that mlstack's early probe passed.

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -23,6 +24,39 @@ type Stack struct {
 	Eng     *engine.Client
 	Project *project.Project
 	UI      *ui.Streams
+
+	images onceMap // image reference → resolved ID, for this command
+}
+
+// onceMap runs one function per key, once, sharing its result with concurrent and later callers.
+type onceMap struct {
+	mu sync.Mutex
+	m  map[string]*onceResult
+}
+
+type onceResult struct {
+	done chan struct{}
+	id   string
+	err  error
+}
+
+func (o *onceMap) do(key string, fn func() (string, error)) (string, error) {
+	o.mu.Lock()
+	if o.m == nil {
+		o.m = map[string]*onceResult{}
+	}
+	r, ok := o.m[key]
+	if !ok {
+		r = &onceResult{done: make(chan struct{})}
+		o.m[key] = r
+	}
+	o.mu.Unlock()
+	if !ok {
+		r.id, r.err = fn()
+		close(r.done)
+	}
+	<-r.done
+	return r.id, r.err
 }
 
 // Name is the project name.

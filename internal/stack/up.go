@@ -151,9 +151,16 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 
+	// Subscribe before listing: Track returns once the engine accepted the subscription, so every
+	// change after the list arrives as an event and the list itself can seed the tracker.
+	tr := Track(ctx, s.Eng, s.Name())
+	defer tr.Close()
 	existing, err := s.containers(ctx, true, false)
 	if err != nil {
 		return err
+	}
+	for _, c := range existing {
+		tr.SeedSummary(c)
 	}
 	byService := map[string][]container.Summary{}
 	for _, c := range existing {
@@ -188,16 +195,6 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	if err := s.createVolumes(ctx, volsToMake, created); err != nil {
 		created.undo(s)
 		return err
-	}
-
-	tr := Track(ctx, s.Eng, s.Name())
-	defer tr.Close()
-	for _, cs := range byService {
-		for _, c := range cs {
-			if err := tr.Seed(ctx, c.ID); err != nil && !isNotFound(err) {
-				return err
-			}
-		}
 	}
 
 	r := &run{s: s, o: o, g: g, tr: tr, plans: plans, existing: byService, recreated: map[string]bool{}, ids: map[string][]string{}, created: created, slots: make(chan struct{}, parallelStarts())}
@@ -622,12 +619,17 @@ func (s *Stack) DefaultImage(ctx context.Context, svc types.ServiceConfig) (stri
 	return s.defaultImage(ctx, svc)
 }
 
-// defaultImage uses a local image, pulling it when missing.
+// defaultImage uses a local image, pulling it when missing. Services sharing an image (and pull
+// policy) are resolved once per command.
 func (s *Stack) defaultImage(ctx context.Context, svc types.ServiceConfig) (string, error) {
 	ref := svc.Image
 	if ref == "" {
 		ref = s.Name() + "-" + svc.Name
 	}
+	return s.images.do(ref+"\x00"+svc.PullPolicy, func() (string, error) { return s.resolveImage(ctx, svc, ref) })
+}
+
+func (s *Stack) resolveImage(ctx context.Context, svc types.ServiceConfig, ref string) (string, error) {
 	policy, _, err := svc.GetPullPolicy()
 	if err != nil {
 		return "", fmt.Errorf("service %q: pull_policy: %w", svc.Name, err)
