@@ -465,7 +465,9 @@ func parallelStarts() int {
 	return defaultParallelStarts
 }
 
-// defaultParallelStarts bounds the create/start pipeline (see docs/performance.md for the measurement).
+// defaultParallelStarts bounds the create/start pipeline. On the 2-core test engine a 100-service
+// up took 24.4 s at 8, 23.3 s at 16, 25.0 s unbounded and 29.1 s at 4: the engine serialises
+// starts, so the bound costs nothing and keeps a large project from flooding the daemon at once.
 const defaultParallelStarts = 8
 
 // isInitJob reports whether some dependent waits for service to complete successfully.
