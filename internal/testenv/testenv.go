@@ -4,15 +4,10 @@
 package testenv
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,18 +17,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 
 	"github.com/mlstack/mlstack/internal/engine"
+	"github.com/mlstack/mlstack/internal/fixtureimage"
 	"github.com/mlstack/mlstack/internal/labels"
 )
 
 // FixtureRepo is the fixture image's repository; the tag is a hash of the fixture's source.
-const FixtureRepo = "mlstack-fixture"
+const FixtureRepo = fixtureimage.Repo
 
 // Integration marks a test as needing the real engine. Under -short it skips with that reason;
 // otherwise a missing engine fails the test with what was tried.
@@ -76,77 +71,14 @@ func lockFile(t testing.TB, name string) func() {
 	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }
 }
 
-func sourceHash(t testing.TB, dir string) string {
-	t.Helper()
-	h := sha256.New()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(f), len(b))
-		h.Write(b)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:12]
-}
-
-// FixtureImage returns the fixture image's reference, building it through the Engine API (a static
-// Go program in a FROM scratch image) when its source changed. It is also tagged :latest.
+// FixtureImage returns the fixture image's reference, building it through the Engine API when its
+// source changed (see internal/fixtureimage). Builds are serialised across test packages.
 func FixtureImage(t testing.TB, eng *engine.Client) string {
 	t.Helper()
-	root := ModuleRoot(t)
-	src := filepath.Join(root, "cmd", "mlstack-fixture")
-	ref := FixtureRepo + ":" + sourceHash(t, src)
-	ctx := context.Background()
-	if _, err := eng.ImageInspect(ctx, ref); err == nil {
-		return ref
-	}
 	defer lockFile(t, "fixture")()
-	if _, err := eng.ImageInspect(ctx, ref); err == nil {
-		return ref
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "fixture"), "./cmd/mlstack-fixture")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build fixture: %v\n%s", err, out)
-	}
-	bin, err := os.ReadFile(filepath.Join(dir, "fixture"))
+	ref, err := fixtureimage.Ensure(context.Background(), eng, ModuleRoot(t))
 	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	add := func(name string, mode int64, data []byte) {
-		tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(data)), ModTime: time.Unix(0, 0)})
-		tw.Write(data)
-	}
-	add("Dockerfile", 0o644, []byte("FROM scratch\nCOPY fixture /fixture\nENTRYPOINT [\"/fixture\"]\nCMD [\"serve\"]\n"))
-	add("fixture", 0o755, bin)
-	tw.Close()
-	resp, err := eng.ImageBuild(ctx, &buf, build.ImageBuildOptions{Tags: []string{ref, FixtureRepo + ":latest"}, Remove: true, Version: build.BuilderV1, Labels: map[string]string{"dev.mlstack.fixture": "1"}})
-	if err != nil {
-		t.Fatalf("build fixture image: %v", err)
-	}
-	defer resp.Body.Close()
-	dec := json.NewDecoder(resp.Body)
-	for {
-		var m struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&m); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatalf("build fixture image: %v", err)
-		}
-		if m.Error != "" {
-			t.Fatalf("build fixture image: %s", m.Error)
-		}
+		t.Fatalf("fixture image: %v", err)
 	}
 	return ref
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mlstack/mlstack/internal/engine"
+	"github.com/mlstack/mlstack/internal/fixtureimage"
 )
 
 // options are mlbench's flags.
@@ -44,7 +45,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "mlbench: -compose %q: want ml, down, train or big\n", o.compose)
 			os.Exit(2)
 		}
-		fmt.Print(s().yaml(fixtureRepo + ":latest"))
+		fmt.Print(s().yaml(fixtureimage.Repo + ":latest"))
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -86,7 +87,7 @@ func run(ctx context.Context, o options) error {
 	if !eng.IsLocal() {
 		return fmt.Errorf("engine at %s is not local: the observer compares the engine's event times with this host's clock", eng.Host)
 	}
-	image, err := fixtureImage(ctx, eng, o.root)
+	image, err := fixtureimage.Ensure(ctx, eng, o.root)
 	if err != nil {
 		return err
 	}

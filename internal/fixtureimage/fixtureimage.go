@@ -1,4 +1,6 @@
-package main
+// Package fixtureimage builds the test fixture program (cmd/mlstack-fixture) into a FROM scratch
+// image through the Engine API, once per source change.
+package fixtureimage
 
 import (
 	"archive/tar"
@@ -20,19 +22,19 @@ import (
 	"github.com/mlstack/mlstack/internal/engine"
 )
 
-// fixtureRepo is the fixture image's repository, shared with internal/testenv.
-const fixtureRepo = "mlstack-fixture"
+// Repo is the fixture image's repository; the tag is a hash of the fixture's source.
+const Repo = "mlstack-fixture"
 
-// fixtureImage returns the fixture image reference tagged by a hash of its source, building it through
-// the Engine API (a static binary in a FROM scratch image, also tagged :latest) when it is missing,
-// exactly as internal/testenv does for the tests.
-func fixtureImage(ctx context.Context, eng *engine.Client, root string) (string, error) {
+// Ensure returns the fixture image reference tagged by a hash of its source (root is the module
+// root), building it through the Engine API — a static binary in a FROM scratch image, also tagged
+// :latest — when it is missing. Tests, benchmarks and the demo share the image this way.
+func Ensure(ctx context.Context, eng *engine.Client, root string) (string, error) {
 	src := filepath.Join(root, "cmd", "mlstack-fixture")
 	sum, err := sourceHash(src)
 	if err != nil {
 		return "", err
 	}
-	ref := fixtureRepo + ":" + sum
+	ref := Repo + ":" + sum
 	if _, err := eng.ImageInspect(ctx, ref); err == nil {
 		return ref, nil
 	}
@@ -60,7 +62,7 @@ func fixtureImage(ctx context.Context, eng *engine.Client, root string) (string,
 	add("Dockerfile", 0o644, []byte("FROM scratch\nCOPY fixture /fixture\nENTRYPOINT [\"/fixture\"]\nCMD [\"serve\"]\n"))
 	add("fixture", 0o755, bin)
 	tw.Close()
-	resp, err := eng.ImageBuild(ctx, &buf, build.ImageBuildOptions{Tags: []string{ref, fixtureRepo + ":latest"}, Remove: true, Version: build.BuilderV1, Labels: map[string]string{"dev.mlstack.fixture": "1"}})
+	resp, err := eng.ImageBuild(ctx, &buf, build.ImageBuildOptions{Tags: []string{ref, Repo + ":latest"}, Remove: true, Version: build.BuilderV1, Labels: map[string]string{"dev.mlstack.fixture": "1"}})
 	if err != nil {
 		return "", fmt.Errorf("build fixture image: %w", err)
 	}
@@ -82,7 +84,7 @@ func fixtureImage(ctx context.Context, eng *engine.Client, root string) (string,
 	return ref, nil
 }
 
-// sourceHash must stay in step with internal/testenv's, so tests and benchmarks share one image.
+// sourceHash hashes the fixture's non-test Go files.
 func sourceHash(dir string) (string, error) {
 	h := sha256.New()
 	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
