@@ -26,10 +26,11 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## fuzz: each fuzz target for a short, fixed time
+## fuzz: each fuzz target for a short, fixed time (FUZZTIME=20s)
+FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 20s ./internal/project
-	$(GO) test -run '^$$' -fuzz '^FuzzGraph$$' -fuzztime 20s ./internal/graph
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./internal/project
+	$(GO) test -run '^$$' -fuzz '^FuzzGraph$$' -fuzztime $(FUZZTIME) ./internal/graph
 
 ## bench: every scenario against docker-compose where installed; prints one table
 bench: build
