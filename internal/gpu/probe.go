@@ -166,6 +166,9 @@ type Policy struct {
 	Detector *Detector
 	// Notify prints a notice for the user; it is called at most once per service.
 	Notify func(msg string)
+	// TrainingJob makes auto give the target the engine's GPUs even when its service reserves none
+	// (and say when it runs on CPU): `train` passes GPUs through where the host has them.
+	TrainingJob bool
 
 	mu        sync.Mutex
 	noticed   map[string]bool
@@ -186,6 +189,9 @@ func (p *Policy) Decide(ctx context.Context, svc types.ServiceConfig, target boo
 	mode := p.Mode
 	if !target && !asks {
 		mode = Mode{Kind: Auto}
+	}
+	if target && p.TrainingJob && mode.Kind == Auto && !asks {
+		return p.autoForJob(ctx, svc, reqs)
 	}
 	if mode.Kind == None || (mode.Kind == Auto && !asks) {
 		dec, err := Resolve(mode, reqs, false)
@@ -212,6 +218,21 @@ func (p *Policy) Decide(ctx context.Context, svc types.ServiceConfig, target boo
 		}
 	}
 	return p.keep(svc.Name, dec, nil)
+}
+
+// autoForJob is --gpus auto for the job a command runs (train, run) when its service reserves no GPU:
+// a training job gets the engine's GPUs where it has them, and runs on CPU with one notice where not,
+// so a user always learns which it was.
+func (p *Policy) autoForJob(ctx context.Context, svc types.ServiceConfig, reqs []container.DeviceRequest) (Decision, error) {
+	has, err := p.Detector.HasGPU(ctx, svc.Image)
+	if err != nil {
+		return Decision{}, fmt.Errorf("service %q: %w", svc.Name, err)
+	}
+	if has {
+		all := gpuRequest(-1, nil)
+		return p.keep(svc.Name, Decision{Requests: append(reqs, all), Requested: "auto", Granted: Describe([]container.DeviceRequest{all})}, nil)
+	}
+	return p.keep(svc.Name, Decision{Requests: reqs, Requested: "auto", Granted: "none", Notice: fmt.Sprintf(noticeText, "")}, nil)
 }
 
 // Requests is Decide as a device decider for stack.UpOptions and stack.OneOffOptions.

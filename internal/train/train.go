@@ -96,6 +96,7 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 	}
 
 	policy := gpu.NewPolicy(eng, o.GPUs, p.State.CacheDir(), func(msg string) { u.Notice("%s", msg) })
+	policy.TrainingJob = true
 	o.Job.Devices = policy.Requests(false)
 	o.Job.TargetDevices = policy.Requests(true)
 	o.Job.NoGPU = policy.Retry
