@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -47,11 +49,15 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 		byService[svc] = append(byService[svc], c)
 	}
 	names := sortedKeys(byService)
+	// Stops run all at once (they mostly wait out grace periods); removals, which tear down network
+	// endpoints inside the engine, are bounded: a burst of a hundred at once has left Docker 20.10
+	// with networks it believes still have endpoints.
+	removals := make(chan struct{}, parallelStarts())
 	remove := func(ctx context.Context, svc string) error {
 		return parallel(ctx, ids(byService[svc]), func(ctx context.Context, id string) error {
 			for _, c := range byService[svc] {
 				if c.ID == id {
-					return s.removeContainer(ctx, id, name(c), o.StopTimeout)
+					return s.stopThenRemove(ctx, id, name(c), o.StopTimeout, removals)
 				}
 			}
 			return nil
@@ -93,7 +99,7 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 	}
 	sort.Slice(nets, func(i, j int) bool { return nets[i].Name < nets[j].Name })
 	for _, n := range nets {
-		if err := s.Eng.NetworkRemove(ctx, n.ID); err != nil && !isNotFound(err) {
+		if err := s.removeNetwork(ctx, n.ID); err != nil && !isNotFound(err) {
 			return fmt.Errorf("remove network %s: %w", n.Name, err)
 		}
 		s.UI.Status("Network "+n.Name, "Removed")
@@ -119,4 +125,43 @@ func ids(cs []container.Summary) []string {
 		out[i] = c.ID
 	}
 	return out
+}
+
+// stopThenRemove stops a container with its grace period, then removes it holding one of slots.
+func (s *Stack) stopThenRemove(ctx context.Context, id, cname string, timeout *int, slots chan struct{}) error {
+	if err := s.Eng.ContainerStop(ctx, id, container.StopOptions{Timeout: timeout}); err != nil && !isNotFound(err) {
+		return fmt.Errorf("stop container %s: %w", cname, err)
+	}
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	defer func() { <-slots }()
+	if err := s.Eng.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", cname, err)
+	}
+	s.UI.Status("Container "+cname, "Removed")
+	return nil
+}
+
+// removeNetwork removes a network, giving the engine a moment when it still counts endpoints of
+// containers removed an instant ago (their teardown finishes after the remove call returns).
+func (s *Stack) removeNetwork(ctx context.Context, id string) error {
+	delay := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := s.Eng.NetworkRemove(ctx, id)
+		if err == nil || !strings.Contains(err.Error(), "active endpoints") {
+			return err
+		}
+		if attempt == 6 {
+			return fmt.Errorf("%w (the engine still counts endpoints of removed containers; a known Docker 20.10 issue after many removals at once, cleared by restarting dockerd)", err)
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		delay *= 2
+	}
 }
