@@ -10,6 +10,7 @@ import (
 func newCreateCmd(env *app.Env) *cobra.Command {
 	var o stack.UpOptions
 	var scale []string
+	var ext *upExtensions
 	cmd := &cobra.Command{
 		Use:     "create [SERVICE...]",
 		Short:   "Create the project's containers, networks and volumes without starting them",
@@ -25,7 +26,7 @@ func newCreateCmd(env *app.Env) *cobra.Command {
 				return err
 			}
 			o.Scale = s
-			return runUp(cmd, env, o)
+			return runUp(cmd, env, o, ext)
 		},
 	}
 	fl := cmd.Flags()
@@ -33,6 +34,6 @@ func newCreateCmd(env *app.Env) *cobra.Command {
 	fl.BoolVar(&o.NoRecreate, "no-recreate", false, "keep existing containers even if changed")
 	fl.BoolVar(&o.RemoveOrphans, "remove-orphans", false, "remove containers of services the project no longer has")
 	fl.StringArrayVar(&scale, "scale", nil, "scale SERVICE to NUM instances (SERVICE=NUM)")
-	addUpExtensions(cmd, env)
+	ext = addUpExtensions(cmd)
 	return cmd
 }

@@ -21,6 +21,7 @@ type upFlags struct {
 
 func newUpCmd(env *app.Env) *cobra.Command {
 	f := &upFlags{}
+	var ext *upExtensions
 	cmd := &cobra.Command{
 		Use:   "up [SERVICE...]",
 		Short: "Create and start the project's services in health order",
@@ -58,7 +59,7 @@ parallel. A second up recreates only what changed.`,
 				return err
 			}
 			o.Scale = scale
-			return runUp(cmd, env, o)
+			return runUp(cmd, env, o, ext)
 		},
 	}
 	fl := cmd.Flags()
@@ -78,7 +79,7 @@ parallel. A second up recreates only what changed.`,
 	fl.BoolVar(&f.opts.NoLogPrefix, "no-log-prefix", false, "don't prefix log lines with the container name")
 	fl.BoolVar(&f.opts.Timestamps, "timestamps", false, "show timestamps")
 	fl.StringArrayVar(&f.opts.Attach, "attach", nil, "show only these services' output (repeatable)")
-	addUpExtensions(cmd, env)
+	ext = addUpExtensions(cmd)
 	return cmd
 }
 
@@ -98,7 +99,7 @@ func parseScale(vals []string) (map[string]int, error) {
 	return out, nil
 }
 
-func runUp(cmd *cobra.Command, env *app.Env, o stack.UpOptions) error {
+func runUp(cmd *cobra.Command, env *app.Env, o stack.UpOptions, ext *upExtensions) error {
 	ctx := cmd.Context()
 	st, err := env.Stack(ctx, o.Services...)
 	if err != nil {
@@ -114,7 +115,7 @@ func runUp(cmd *cobra.Command, env *app.Env, o stack.UpOptions) error {
 			return fmt.Errorf("--exit-code-from: %w", err)
 		}
 	}
-	if err := prepareUp(ctx, env, st, &o); err != nil {
+	if err := ext.prepare(ctx, cmd, env, st, &o); err != nil {
 		return err
 	}
 	return st.Up(ctx, o)

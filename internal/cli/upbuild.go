@@ -22,42 +22,26 @@ type buildFlags struct {
 	pull    string
 }
 
-// buildFlagsKey carries the parsed buildFlags in the command's context: prepareBuild is called
-// with a context, not the command, so that is where it finds them.
-type buildFlagsKey struct{}
-
 // addBuildFlags adds --build/--no-build/--pull to commands that start services.
-func addBuildFlags(cmd *cobra.Command) {
+func addBuildFlags(cmd *cobra.Command) *buildFlags {
 	f := &buildFlags{}
 	fl := cmd.Flags()
 	fl.BoolVar(&f.build, "build", false, "build images even when their inputs are unchanged")
 	fl.BoolVar(&f.noBuild, "no-build", false, "never build: a service whose image was not built yet fails")
 	fl.StringVar(&f.pull, "pull", "", "pull images: always, missing or never (default: each service's pull_policy)")
-	prev := cmd.PreRunE
-	cmd.PreRunE = func(c *cobra.Command, args []string) error {
-		if prev != nil {
-			if err := prev(c, args); err != nil {
-				return err
-			}
-		}
-		if f.build && f.noBuild {
-			return usageErr("--build and --no-build cannot be combined")
-		}
-		switch f.pull {
-		case "", types.PullPolicyAlways, types.PullPolicyMissing, types.PullPolicyNever:
-		default:
-			return usageErr("--pull %q: want always, missing or never", f.pull)
-		}
-		c.SetContext(context.WithValue(c.Context(), buildFlagsKey{}, f))
-		return nil
-	}
+	return f
 }
 
-// prepareBuild sets o.Images so that services with build: are built when their inputs changed.
-func prepareBuild(ctx context.Context, env *app.Env, st *stack.Stack, o *stack.UpOptions) error {
-	f, _ := ctx.Value(buildFlagsKey{}).(*buildFlags)
-	if f == nil {
-		f = &buildFlags{}
+// prepare checks the flags and sets o.Images so that services with build: are built when their
+// inputs changed.
+func (f *buildFlags) prepare(ctx context.Context, env *app.Env, st *stack.Stack, o *stack.UpOptions) error {
+	if f.build && f.noBuild {
+		return usageErr("--build and --no-build cannot be combined")
+	}
+	switch f.pull {
+	case "", types.PullPolicyAlways, types.PullPolicyMissing, types.PullPolicyNever:
+	default:
+		return usageErr("--pull %q: want always, missing or never", f.pull)
 	}
 	set, err := newBuildSet(env, st, build.Options{Force: f.build, Pull: f.pull == types.PullPolicyAlways}, nil)
 	if err != nil {

@@ -9,16 +9,21 @@ import (
 	"github.com/mlstack/mlstack/internal/stack"
 )
 
-// addUpExtensions adds flags owned by other features (builds, GPUs) to commands that start services.
-func addUpExtensions(cmd *cobra.Command, env *app.Env) {
-	addBuildFlags(cmd)
-	addGPUFlags(cmd)
+// upExtensions are the flags other features (builds, GPUs) add to commands that start services.
+type upExtensions struct {
+	build *buildFlags
+	gpus  *gpuFlags
 }
 
-// prepareUp lets those features fill UpOptions (image resolver, GPU policy) before up runs.
-func prepareUp(ctx context.Context, env *app.Env, st *stack.Stack, o *stack.UpOptions) error {
-	if err := prepareBuild(ctx, env, st, o); err != nil {
+// addUpExtensions adds the build and GPU flags to cmd and returns where they land.
+func addUpExtensions(cmd *cobra.Command) *upExtensions {
+	return &upExtensions{build: addBuildFlags(cmd), gpus: addGPUFlags(cmd)}
+}
+
+// prepare validates those flags and fills UpOptions (image resolver, GPU policy) before up runs.
+func (x *upExtensions) prepare(ctx context.Context, cmd *cobra.Command, env *app.Env, st *stack.Stack, o *stack.UpOptions) error {
+	if err := x.build.prepare(ctx, env, st, o); err != nil {
 		return err
 	}
-	return prepareGPU(ctx, env, st, o)
+	return x.gpus.prepare(cmd, env, st, o)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 
@@ -14,26 +13,25 @@ import (
 
 const gpusUsage = "GPUs for services that reserve them: auto (GPU where the engine has one, else CPU with a notice), all, none, N, or device=ID[,ID] (default: MLSTACK_GPUS, else auto)"
 
-// gpuModeKey carries up's parsed --gpus from its pre-run to prepareGPU, which sees only the context.
-type gpuModeKey struct{}
+// gpuFlags holds --gpus as given.
+type gpuFlags struct{ value string }
 
 // addGPUFlags adds --gpus to commands that start services.
-func addGPUFlags(cmd *cobra.Command) {
-	val := cmd.Flags().String("gpus", "", gpusUsage)
-	prev := cmd.PreRunE
-	cmd.PreRunE = func(c *cobra.Command, args []string) error {
-		if prev != nil {
-			if err := prev(c, args); err != nil {
-				return err
-			}
-		}
-		mode, err := gpuMode(c, *val)
-		if err != nil {
-			return err
-		}
-		c.SetContext(context.WithValue(c.Context(), gpuModeKey{}, mode))
-		return nil
+func addGPUFlags(cmd *cobra.Command) *gpuFlags {
+	f := &gpuFlags{}
+	cmd.Flags().StringVar(&f.value, "gpus", "", gpusUsage)
+	return f
+}
+
+// prepare sets o.Devices from the GPU policy (--gpus, MLSTACK_GPUS, default auto).
+func (f *gpuFlags) prepare(cmd *cobra.Command, env *app.Env, st *stack.Stack, o *stack.UpOptions) error {
+	mode, err := gpuMode(cmd, f.value)
+	if err != nil {
+		return err
 	}
+	pol := gpu.NewPolicy(st.Eng, mode, st.Project.State.CacheDir(), func(msg string) { env.UI.Notice("%s", msg) })
+	o.Devices = pol.Requests(false)
+	return nil
 }
 
 // gpuMode parses --gpus, or MLSTACK_GPUS when the flag was not given.
@@ -49,15 +47,4 @@ func gpuMode(cmd *cobra.Command, flag string) (gpu.Mode, error) {
 		return m, nil
 	}
 	return gpu.Mode{Kind: gpu.Auto}, nil
-}
-
-// prepareGPU sets o.Devices from the GPU policy (--gpus, MLSTACK_GPUS, default auto).
-func prepareGPU(ctx context.Context, env *app.Env, st *stack.Stack, o *stack.UpOptions) error {
-	mode, ok := ctx.Value(gpuModeKey{}).(gpu.Mode)
-	if !ok {
-		mode = gpu.Mode{Kind: gpu.Auto}
-	}
-	pol := gpu.NewPolicy(st.Eng, mode, st.Project.State.CacheDir(), func(msg string) { env.UI.Notice("%s", msg) })
-	o.Devices = pol.Requests(false)
-	return nil
 }

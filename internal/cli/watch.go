@@ -13,6 +13,7 @@ import (
 
 func newWatchCmd(env *app.Env) *cobra.Command {
 	var o watch.SessionOptions
+	var ext *upExtensions
 	cmd := &cobra.Command{
 		Use:   "watch [SERVICE...]",
 		Short: "Sync source edits into running containers as you save (develop.watch)",
@@ -33,7 +34,7 @@ date.`,
 				return err
 			}
 			o.Up.Kill = env.Kill
-			if err := prepareUp(ctx, env, st, &o.Up); err != nil {
+			if err := ext.prepare(ctx, cmd, env, st, &o.Up); err != nil {
 				return err
 			}
 			o.Rebuild = func(ctx context.Context, service string, out io.Writer) (string, error) {
@@ -50,6 +51,6 @@ date.`,
 	fl.BoolVar(&o.NoInitialSync, "no-initial-sync", false, "don't copy files that differ into the targets when a container is found")
 	fl.BoolVar(&o.Prune, "prune", false, "during the initial sync, also remove files under a target that the host tree lacks (never ignored paths)")
 	fl.BoolVar(&o.Quiet, "quiet", false, "don't print a line per synced batch")
-	addUpExtensions(cmd, env)
+	ext = addUpExtensions(cmd)
 	return cmd
 }
