@@ -5,13 +5,11 @@
 package main
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,12 +24,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/docker/docker/api/types/build"
-
 	"github.com/mlstack/mlstack/internal/engine"
+	"github.com/mlstack/mlstack/internal/fixtureimage"
 )
-
-const fixtureRef = "mlstack-fixture:latest"
 
 func main() {
 	edits := flag.Int("edits", 100, "number of timed edits")
@@ -65,12 +60,13 @@ func run(edits int) error {
 		return err
 	}
 	defer eng.Close()
-	if err := ensureFixture(ctx, eng, root, tmp); err != nil {
+	fixtureRef, err := fixtureimage.Ensure(ctx, eng, root)
+	if err != nil {
 		return err
 	}
 
 	dir := filepath.Join(tmp, "proj")
-	if err := writeProject(dir); err != nil {
+	if err := writeProject(dir, fixtureRef); err != nil {
 		return err
 	}
 	b := make([]byte, 3)
@@ -164,7 +160,7 @@ func run(edits int) error {
 
 // writeProject makes a compose project whose src tree has 1,000 synced files and 9,000 under
 // ignored directories.
-func writeProject(dir string) error {
+func writeProject(dir, fixtureRef string) error {
 	compose := `services:
   web:
     image: ` + fixtureRef + `
@@ -271,45 +267,6 @@ func goBuild(root, out, pkg string) error {
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
-	}
-	return nil
-}
-
-// ensureFixture builds the shell-less fixture image (FROM scratch) when it is missing.
-func ensureFixture(ctx context.Context, eng *engine.Client, root, tmp string) error {
-	if _, err := eng.ImageInspect(ctx, fixtureRef); err == nil {
-		return nil
-	}
-	bin := filepath.Join(tmp, "fixture")
-	if err := goBuild(root, bin, "./cmd/mlstack-fixture"); err != nil {
-		return err
-	}
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{
-		{"Dockerfile", 0o644, []byte("FROM scratch\nCOPY fixture /fixture\nENTRYPOINT [\"/fixture\"]\nCMD [\"serve\"]\n")},
-		{"fixture", 0o755, data},
-	} {
-		tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))})
-		tw.Write(f.data)
-	}
-	tw.Close()
-	resp, err := eng.ImageBuild(ctx, &buf, build.ImageBuildOptions{Tags: []string{fixtureRef}, Remove: true, Version: build.BuilderV1})
-	if err != nil {
-		return fmt.Errorf("build fixture image: %w", err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if bytes.Contains(b, []byte(`"error"`)) {
-		return errors.New("build fixture image: " + string(b))
 	}
 	return nil
 }
