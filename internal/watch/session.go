@@ -284,7 +284,7 @@ func (s *session) connect(ctx context.Context, sv *service, id, name string) err
 	if err := s.helper.Install(ctx, eng, id); err != nil {
 		return fmt.Errorf("service %q: container %s: %w", sv.name, name, err)
 	}
-	conn, err := Connect(ctx, eng, id, sv.roots)
+	conn, err := s.helper.Connect(ctx, eng, id, sv.roots)
 	if err != nil {
 		return fmt.Errorf("service %q: container %s: %w", sv.name, name, err)
 	}
