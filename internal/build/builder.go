@@ -94,9 +94,11 @@ func Service(ctx context.Context, eng *engine.Client, p *project.Project, svc ty
 	for _, f := range unsupportedFields(b) {
 		warn(fmt.Sprintf("service %q: build.%s needs BuildKit, which this engine does not offer; ignored", svc.Name, f))
 	}
-	if _, msg, err := c.Size(ctx); err != nil {
+	msgs, err := c.Warnings(ctx)
+	if err != nil {
 		return "", false, fmt.Errorf("build service %q: %w", svc.Name, err)
-	} else if msg != "" {
+	}
+	for _, msg := range msgs {
 		warn(fmt.Sprintf("service %q: %s", svc.Name, msg))
 	}
 
