@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/errdefs"
 )
 
 // MinAPIVersion is the oldest Engine API mlstack speaks (Debian's docker.io 20.10).
@@ -127,7 +127,7 @@ func (c *Client) IsLocal() bool {
 }
 
 // IsNotFound reports whether err is the engine's "no such object" answer.
-func IsNotFound(err error) bool { return errdefs.IsNotFound(err) }
+func IsNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
 
 // IsConflict reports whether err is the engine's "already exists / in use" answer.
-func IsConflict(err error) bool { return errdefs.IsConflict(err) }
+func IsConflict(err error) bool { return cerrdefs.IsConflict(err) }

@@ -34,6 +34,9 @@ func TestAddRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(res.Written) == 0 {
+		t.Errorf("adding training wrote no file")
+	}
 	b, _ := os.ReadFile(file)
 	want := "# the team's stack: keep this comment\ninclude:\n  - mlstack/monitoring.yaml\n  - path: mlstack/training.yaml\n    project_directory: .\n\n" + userCompose[len("# the team's stack: keep this comment\n"):]
 	if string(b) != want {

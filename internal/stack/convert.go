@@ -174,7 +174,8 @@ func BuildSpec(in SpecInput) (*Spec, error) {
 		WorkingDir:   s.WorkingDir,
 		Labels:       lbls,
 		StopSignal:   s.StopSignal,
-		MacAddress:   s.MacAddress,
+		// API 1.41 takes the MAC address here; 1.44 moved it to the endpoint (set there too).
+		MacAddress: s.MacAddress,
 	}
 	if s.Command != nil {
 		cfg.Cmd = strslice.StrSlice(s.Command)

@@ -110,11 +110,10 @@ var prefixColors = []string{"\x1b[36m", "\x1b[33m", "\x1b[32m", "\x1b[35m", "\x1
 
 // Prefixer hands out log writers whose lines carry an aligned, coloured service prefix.
 type Prefixer struct {
-	s      *Streams
-	width  int
-	n      int
-	noPfx  bool
-	stamps bool
+	s     *Streams
+	width int
+	n     int
+	noPfx bool
 }
 
 // NewPrefixer sizes the prefix column for the given names; noPrefix prints bare lines.
