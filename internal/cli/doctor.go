@@ -17,8 +17,9 @@ type doctorOptions struct {
 func newDoctorCmd(env *app.Env) *cobra.Command {
 	o := &doctorOptions{}
 	cmd := &cobra.Command{
-		Use:   "doctor",
-		Short: "Check the engine, disk, GPU, registry access and the project, with a fix for each problem",
+		Use:     "doctor",
+		Short:   "Check the engine, disk, GPU, registry access and the project, with a fix for each problem",
+		Example: "  mlstack doctor              # in a project directory: also the compose file and its ports\n  mlstack -f ml.yaml doctor",
 		Long: `Check what mlstack depends on, one line each: the engine and its API version, storage driver,
 free disk where images live, GPU support and what --gpus auto will do, whether images can be pulled,
 the compose file, images missing locally and published ports already taken. Works without a project.

@@ -12,9 +12,10 @@ import (
 func newVersionCmd(env *app.Env) *cobra.Command {
 	var short bool
 	cmd := &cobra.Command{
-		Use:   "version",
-		Short: "Print mlstack's version, and the engine's when it answers",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print mlstack's version, and the engine's when it answers",
+		Example: "  mlstack version\n  mlstack version --short",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if short {
 				fmt.Fprintln(env.UI.Out, app.Version)
