@@ -168,17 +168,7 @@ func (t *Tracker) SeedSummary(c container.Summary) {
 	st.Service = c.Labels[labels.Service]
 	st.Running = c.State == "running"
 	st.Exited = c.State == "exited" || c.State == "dead"
-	if m := exitedRe.FindStringSubmatch(c.Status); m != nil {
-		st.ExitCode, _ = strconv.Atoi(m[1])
-	}
-	switch {
-	case strings.Contains(c.Status, "(healthy)"):
-		st.Health = "healthy"
-	case strings.Contains(c.Status, "(unhealthy)"):
-		st.Health = "unhealthy"
-	case strings.Contains(c.Status, "(health: starting)"):
-		st.Health = "starting"
-	}
+	st.ExitCode, st.Health = statusExitCode(c.Status), statusHealth(c.Status)
 	t.notifyLocked()
 }
 

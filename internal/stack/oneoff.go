@@ -342,23 +342,7 @@ func (s *Stack) WaitConditions(ctx context.Context, svc types.ServiceConfig) err
 					go probeEarly(ctx, s.Eng, tr, ct.ID, dep.HealthCheck)
 				}
 			}
-			id := ct.ID
-			err := tr.Wait(ctx, id, func(st CState) (bool, error) {
-				if c.Condition == graph.Healthy {
-					if st.Health == "healthy" || st.ProbePassed {
-						return true, nil
-					}
-					if st.Health == "unhealthy" {
-						return false, s.failure(ctx, d, id, "is unhealthy")
-					}
-				} else if st.Exited && st.ExitCode == 0 {
-					return true, nil
-				}
-				if st.Exited && !restartPolicyWillRestart(dep.Restart, st.ExitCode, st.Restarts) {
-					return false, s.failure(ctx, d, id, fmt.Sprintf("exited with code %d", st.ExitCode))
-				}
-				return false, nil
-			})
+			err := tr.Wait(ctx, ct.ID, s.conditionHolds(ctx, c.Condition, dep, ct.ID, true))
 			if err != nil {
 				if ctx.Err() != nil {
 					return &ExitError{Code: 130, Err: errors.New("interrupted")}

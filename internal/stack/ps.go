@@ -27,6 +27,28 @@ type PsOptions struct {
 
 var exitedRe = regexp.MustCompile(`^Exited \((-?\d+)\)`)
 
+// statusHealth reads the health a container list reports in its Status text ("Up 3s (healthy)").
+func statusHealth(status string) string {
+	switch {
+	case strings.Contains(status, "(healthy)"):
+		return "healthy"
+	case strings.Contains(status, "(unhealthy)"):
+		return "unhealthy"
+	case strings.Contains(status, "(health: starting)"):
+		return "starting"
+	}
+	return ""
+}
+
+// statusExitCode reads the exit code from a container list's Status text ("Exited (3) 2s ago").
+func statusExitCode(status string) int {
+	if m := exitedRe.FindStringSubmatch(status); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
 // Views lists the project's service containers from one label-filtered call; labels and the list
 // summary say everything ps shows, so no per-container inspect is made.
 func (s *Stack) Views(ctx context.Context, o PsOptions) ([]ContainerView, error) {
@@ -51,17 +73,7 @@ func view(c container.Summary) ContainerView {
 		Created: c.Created, CreatedAt: time.Unix(c.Created, 0).Format("2006-01-02 15:04:05 -0700 MST"),
 		State: c.State, Status: c.Status, Publishers: []PortPublish{},
 	}
-	switch {
-	case strings.Contains(c.Status, "(healthy)"):
-		v.Health = "healthy"
-	case strings.Contains(c.Status, "(unhealthy)"):
-		v.Health = "unhealthy"
-	case strings.Contains(c.Status, "(health: starting)"):
-		v.Health = "starting"
-	}
-	if m := exitedRe.FindStringSubmatch(c.Status); m != nil {
-		v.ExitCode, _ = strconv.Atoi(m[1])
-	}
+	v.Health, v.ExitCode = statusHealth(c.Status), statusExitCode(c.Status)
 	var ports []string
 	sort.Slice(c.Ports, func(i, j int) bool { return c.Ports[i].PrivatePort < c.Ports[j].PrivatePort })
 	for _, p := range c.Ports {

@@ -365,7 +365,7 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 				s.UI.Status("Container "+name(*old), "Running")
 				return old.ID, false, nil
 			}
-			if old.State == "exited" && exitedZero(*old) && r.isInitJob(svc.Name) {
+			if old.State == "exited" && statusExitCode(old.Status) == 0 && r.isInitJob(svc.Name) {
 				// An init job (a dependent waits for it to complete) that completed and has not changed
 				// is done: running it again would redo a migration and reorder the stack's history.
 				s.UI.Status("Container "+name(*old), "Completed")
@@ -481,8 +481,6 @@ func (r *run) isInitJob(service string) bool {
 	return false
 }
 
-func exitedZero(c container.Summary) bool { return strings.HasPrefix(c.Status, "Exited (0)") }
-
 func (r *run) hasHealthyDependent(service string) bool {
 	for _, d := range r.g.Dependents(service) {
 		for _, e := range r.g.Deps(d) {
@@ -514,28 +512,7 @@ func (r *run) waitDependency(ctx context.Context, n string, e graph.Edge) error 
 	pl := r.plans[e.To]
 	for _, id := range ids {
 		cname := r.tr.Get(id).Name
-		err := r.tr.Wait(ctx, id, func(st CState) (bool, error) {
-			switch e.Condition {
-			case graph.Healthy:
-				if st.Health == "healthy" || (st.ProbePassed && !r.o.EngineHealth) {
-					return true, nil
-				}
-				if st.Health == "unhealthy" {
-					return false, r.s.failure(ctx, e.To, id, "is unhealthy")
-				}
-				if st.Exited && !restartPolicyWillRestart(pl.svc.Restart, st.ExitCode, st.Restarts) {
-					return false, r.s.failure(ctx, e.To, id, fmt.Sprintf("exited with code %d before it was healthy", st.ExitCode))
-				}
-			case graph.Completed:
-				if st.Exited && st.ExitCode == 0 {
-					return true, nil
-				}
-				if st.Exited && !restartPolicyWillRestart(pl.svc.Restart, st.ExitCode, st.Restarts) {
-					return false, r.s.failure(ctx, e.To, id, fmt.Sprintf("exited with code %d", st.ExitCode))
-				}
-			}
-			return false, nil
-		})
+		err := r.tr.Wait(ctx, id, r.s.conditionHolds(ctx, e.Condition, pl.svc, id, !r.o.EngineHealth))
 		if err != nil {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
@@ -544,6 +521,36 @@ func (r *run) waitDependency(ctx context.Context, n string, e graph.Edge) error 
 		}
 	}
 	return nil
+}
+
+// conditionHolds is the check, for Tracker.Wait, of one depends_on condition on one container of the
+// dependency dep: done when it holds, an error naming dep when it never will (unhealthy, or exited
+// with no restart coming). earlyProbe accepts mlstack's own passing probe for service_healthy.
+func (s *Stack) conditionHolds(ctx context.Context, cond string, dep types.ServiceConfig, id string, earlyProbe bool) func(CState) (bool, error) {
+	return func(st CState) (bool, error) {
+		switch cond {
+		case graph.Healthy:
+			if st.Health == "healthy" || (st.ProbePassed && earlyProbe) {
+				return true, nil
+			}
+			if st.Health == "unhealthy" {
+				return false, s.failure(ctx, dep.Name, id, "is unhealthy")
+			}
+			if st.Exited && !restartPolicyWillRestart(dep.Restart, st.ExitCode, st.Restarts) {
+				return false, s.failure(ctx, dep.Name, id, fmt.Sprintf("exited with code %d before it was healthy", st.ExitCode))
+			}
+		case graph.Completed:
+			if st.Exited && st.ExitCode == 0 {
+				return true, nil
+			}
+			if st.Exited && !restartPolicyWillRestart(dep.Restart, st.ExitCode, st.Restarts) {
+				return false, s.failure(ctx, dep.Name, id, fmt.Sprintf("exited with code %d", st.ExitCode))
+			}
+		default:
+			return true, nil
+		}
+		return false, nil
+	}
 }
 
 // failure builds an error that shows why a container failed: its last health probe output and
