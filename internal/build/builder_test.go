@@ -128,3 +128,28 @@ func TestUnsupportedFields(t *testing.T) {
 		t.Errorf("plain build flagged: %v", got)
 	}
 }
+
+func TestLeadersGroupIdenticalBuilds(t *testing.T) {
+	dir := t.TempDir()
+	svc := func(name, ctxDir string, args map[string]string, tags ...string) types.ServiceConfig {
+		s := types.ServiceConfig{Name: name}
+		s.Build = &types.BuildConfig{Context: ctxDir, Tags: tags, Args: types.NewMappingWithEquals(nil)}
+		for k, v := range args {
+			s.Build.Args[k] = &v
+		}
+		return s
+	}
+	p := &project.Project{Project: &types.Project{Name: "proj", WorkingDir: dir, Services: types.Services{
+		"trainer":  svc("trainer", "app", nil),
+		"eval":     svc("eval", "./app", nil, "eval:dev"), // same context written differently, own tag
+		"worker":   svc("worker", dir+"/app", nil),        // same context, absolute
+		"gpu":      svc("gpu", "app", map[string]string{"CUDA": "1"}),
+		"notebook": svc("notebook", "nb", nil),
+		"plain":    {Name: "plain"},
+	}}}
+	got := leaders(p)
+	want := map[string]string{"eval": "eval", "trainer": "eval", "worker": "eval", "gpu": "gpu", "notebook": "notebook"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("leaders = %v, want %v", got, want)
+	}
+}

@@ -2,8 +2,10 @@ package build
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"sync"
 
@@ -14,7 +16,8 @@ import (
 )
 
 // Set builds a project's services for one command: each image at most once however many callers
-// ask for it in parallel, and a service whose Dockerfile builds FROM another service's image only
+// ask for it in parallel, services with identical build sections once (the others get its image
+// under their own names), and a service whose Dockerfile builds FROM another service's image only
 // after that image is up to date (so the base's new ID reaches the dependent's hash).
 type Set struct {
 	eng  *engine.Client
@@ -22,6 +25,8 @@ type Set struct {
 	o    Options
 	out  func(service string) io.Writer
 	deps map[string][]string
+	// leader maps a service to the service whose identical build it shares (itself when none).
+	leader map[string]string
 
 	mu    sync.Mutex
 	calls map[string]*call
@@ -37,7 +42,7 @@ type call struct {
 // NewSet prepares builds of p's services; out gives the writer each service's builder output goes to.
 // It fails when services build FROM each other's images in a cycle.
 func NewSet(eng *engine.Client, p *project.Project, o Options, out func(service string) io.Writer) (*Set, error) {
-	s := &Set{eng: eng, p: p, o: o, out: out, deps: imageDeps(p), calls: map[string]*call{}}
+	s := &Set{eng: eng, p: p, o: o, out: out, deps: imageDeps(p), leader: leaders(p), calls: map[string]*call{}}
 	if cyc := cycle(s.deps); cyc != nil {
 		return nil, fmt.Errorf("services %q build FROM each other's images in a cycle", cyc)
 	}
@@ -48,6 +53,12 @@ func NewSet(eng *engine.Client, p *project.Project, o Options, out func(service 
 // whether a build ran for it during this command.
 func (s *Set) Image(ctx context.Context, svc types.ServiceConfig) (id string, built bool, err error) {
 	key := ImageName(s.p.Name, svc.Name, svc.Build, svc.Image)
+	leader, shares := s.p.Services[s.leader[svc.Name]]
+	shares = shares && leader.Name != svc.Name
+	if shares && ImageName(s.p.Name, leader.Name, leader.Build, leader.Image) == key {
+		// Same build, same name: the leader's build is this one.
+		svc, shares = leader, false
+	}
 	s.mu.Lock()
 	if c, ok := s.calls[key]; ok {
 		s.mu.Unlock()
@@ -63,6 +74,10 @@ func (s *Set) Image(ctx context.Context, svc types.ServiceConfig) (id string, bu
 	s.mu.Unlock()
 	defer close(c.done)
 
+	if shares {
+		c.id, c.built, c.err = s.shared(ctx, svc, leader, key)
+		return c.id, c.built, c.err
+	}
 	for _, d := range s.deps[svc.Name] {
 		if _, _, err := s.Image(ctx, s.p.Services[d]); err != nil {
 			c.err = fmt.Errorf("service %q builds FROM service %q's image: %w", svc.Name, d, err)
@@ -71,6 +86,64 @@ func (s *Set) Image(ctx context.Context, svc types.ServiceConfig) (id string, bu
 	}
 	c.id, c.built, c.err = Service(ctx, s.eng, s.p, svc, s.o, s.out(svc.Name))
 	return c.id, c.built, c.err
+}
+
+// shared resolves svc through leader's identical build and tags the image with svc's own name.
+func (s *Set) shared(ctx context.Context, svc, leader types.ServiceConfig, name string) (string, bool, error) {
+	id, built, err := s.Image(ctx, leader)
+	if err != nil {
+		return "", false, fmt.Errorf("service %q shares service %q's build: %w", svc.Name, leader.Name, err)
+	}
+	if err := s.eng.ImageTag(ctx, id, name); err != nil {
+		return "", false, fmt.Errorf("service %q: tag image %s as %s: %w", svc.Name, id, name, err)
+	}
+	return id, built, nil
+}
+
+// leaders groups the services whose build sections are identical (same context, Dockerfile, args,
+// target, labels and the rest) and maps each to the first of its group by name.
+func leaders(p *project.Project) map[string]string {
+	names := make([]string, 0, len(p.Services))
+	for n, svc := range p.Services {
+		if svc.Build != nil {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	first := map[string]string{}
+	out := map[string]string{}
+	for _, n := range names {
+		key, err := buildKey(p.WorkingDir, p.Services[n])
+		if err != nil {
+			out[n] = n
+			continue
+		}
+		if l, ok := first[key]; ok {
+			out[n] = l
+			continue
+		}
+		first[key] = n
+		out[n] = n
+	}
+	return out
+}
+
+// buildKey identifies what a build produces: the build section with its context made absolute and
+// its extra tags left out (each service keeps its own names), and a pull_policy that forces builds.
+func buildKey(dir string, svc types.ServiceConfig) (string, error) {
+	b := *svc.Build
+	b.Tags = nil
+	if b.Context == "" {
+		b.Context = "."
+	}
+	if !filepath.IsAbs(b.Context) && !isRemoteContext(b.Context) {
+		b.Context = filepath.Join(dir, b.Context)
+	}
+	data, err := json.Marshal(struct {
+		Build  types.BuildConfig
+		Policy string
+	}{b, svc.PullPolicy})
+	return string(data), err
 }
 
 // imageDeps maps each service with build: to the services whose built image its Dockerfile uses.

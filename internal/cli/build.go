@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
-	"github.com/mlstack/mlstack/internal/build"
+	"github.com/mlstack/mlstack/internal/pipeline"
 )
 
 type buildOptions struct {
@@ -53,34 +51,14 @@ func runBuild(ctx context.Context, env *app.Env, o buildOptions) error {
 			env.UI.Info("Service %q has no build section: skipped", n)
 		}
 	}
-	names := buildServices(st, o.services)
+	names := pipeline.BuildServices(st.Project.Services, o.services)
 	if len(names) == 0 {
 		env.UI.Info("No service to build: none has a build section")
 		return nil
 	}
-	set, err := newBuildSet(env, st, build.Options{NoCache: o.noCache, Pull: o.pull, Quiet: o.quiet}, names)
+	hooks, err := pipeline.New(st, pipeline.Options{NoCache: o.noCache, PullBase: o.pull, Quiet: o.quiet})
 	if err != nil {
 		return err
 	}
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, n := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			svc := st.Project.Services[n]
-			_, built, err := set.Image(ctx, svc)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			what := "Up to date"
-			if built {
-				what = "Built"
-			}
-			env.UI.Status("Image "+build.ImageName(st.Name(), n, svc.Build, svc.Image), what)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return hooks.Build(ctx, names)
 }

@@ -10,7 +10,7 @@ import (
 func newCreateCmd(env *app.Env) *cobra.Command {
 	var o stack.UpOptions
 	var scale []string
-	var ext *upExtensions
+	var img *imageFlags
 	cmd := &cobra.Command{
 		Use:     "create [SERVICE...]",
 		Short:   "Create the project's containers, networks and volumes without starting them",
@@ -26,7 +26,7 @@ func newCreateCmd(env *app.Env) *cobra.Command {
 				return err
 			}
 			o.Scale = s
-			return runUp(cmd, env, o, ext)
+			return runUp(cmd, env, o, img)
 		},
 	}
 	fl := cmd.Flags()
@@ -34,6 +34,6 @@ func newCreateCmd(env *app.Env) *cobra.Command {
 	fl.BoolVar(&o.NoRecreate, "no-recreate", false, "keep existing containers even if changed")
 	fl.BoolVar(&o.RemoveOrphans, "remove-orphans", false, "remove containers of services the project no longer has")
 	fl.StringArrayVar(&scale, "scale", nil, "scale SERVICE to NUM instances (SERVICE=NUM)")
-	ext = addUpExtensions(cmd)
+	img = addImageFlags(cmd, "")
 	return cmd
 }

@@ -2,10 +2,9 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/mlstack/mlstack/internal/app"
-	"github.com/mlstack/mlstack/internal/gpu"
+	"github.com/mlstack/mlstack/internal/pipeline"
 	"github.com/mlstack/mlstack/internal/stack"
 )
 
@@ -16,11 +15,12 @@ type oneOffFlags struct {
 	noTTY      bool
 	rm         bool
 	keep       bool
-	gpus       string
+	img        *imageFlags
 	timeout    int
 }
 
-func (f *oneOffFlags) add(fl *pflag.FlagSet) {
+func (f *oneOffFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.o.Env, "env", "e", nil, "set an environment variable KEY=VALUE (KEY alone: take it from your environment); repeatable")
 	fl.StringArrayVar(&f.o.EnvFiles, "env-file", nil, "read environment variables from a file; repeatable")
 	fl.StringArrayVarP(&f.o.Volumes, "volume", "v", nil, "bind mount a volume SRC:DST[:ro] (relative SRC: the project's); repeatable")
@@ -30,12 +30,13 @@ func (f *oneOffFlags) add(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.o.NoDeps, "no-deps", false, "don't start the services it depends on")
 	fl.StringVar(&f.o.Name, "name", "", "container name (default <project>-<service>-run-<id>)")
 	fl.BoolVarP(&f.noTTY, "no-TTY", "T", false, "don't allocate a TTY (the default when stdin or stdout is not a terminal)")
-	fl.StringVar(&f.gpus, "gpus", "", "GPUs for the job: auto (GPU where the engine has one, else CPU with a notice), all, none, N, or device=ID[,ID] (default: MLSTACK_GPUS, else auto)")
+	f.img = addImageFlags(cmd, "GPUs for the job: auto (GPU where the engine has one, else CPU with a notice), all, none, N, or device=ID[,ID] (default: MLSTACK_GPUS, else auto)")
 	fl.IntVarP(&f.timeout, "timeout", "t", 10, "seconds the job has to exit after Ctrl-C before it is killed")
 }
 
-// options turns the flags into the one-off's options; command nil keeps the service's.
-func (f *oneOffFlags) options(cmd *cobra.Command, env *app.Env, service string, command []string) (stack.OneOffOptions, gpu.Mode, error) {
+// options turns the flags into the one-off's options and its image and GPU choices; command nil
+// keeps the service's.
+func (f *oneOffFlags) options(cmd *cobra.Command, env *app.Env, service string, command []string) (stack.OneOffOptions, pipeline.Options, error) {
 	o := f.o
 	o.Service = service
 	if len(command) > 0 {
@@ -53,8 +54,8 @@ func (f *oneOffFlags) options(cmd *cobra.Command, env *app.Env, service string, 
 		t := f.timeout
 		o.StopTimeout = &t
 	}
-	mode, err := gpuMode(cmd, f.gpus)
-	return o, mode, err
+	po, err := f.img.options(cmd)
+	return o, po, err
 }
 
 func newRunCmd(env *app.Env) *cobra.Command {
@@ -71,7 +72,7 @@ Service ports are not published unless --service-ports or --publish.`,
   mlstack run --service-ports notebook`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, mode, err := f.options(cmd, env, args[0], args[1:])
+			o, po, err := f.options(cmd, env, args[0], args[1:])
 			if err != nil {
 				return err
 			}
@@ -81,15 +82,18 @@ Service ports are not published unless --service-ports or --publish.`,
 			if err != nil {
 				return err
 			}
-			pol := gpu.NewPolicy(st.Eng, mode, st.Project.State.CacheDir(), func(msg string) { env.UI.Notice("%s", msg) })
-			o.Devices, o.TargetDevices, o.NoGPU = pol.Requests(false), pol.Requests(true), pol.Retry
+			hooks, err := pipeline.New(st, po)
+			if err != nil {
+				return err
+			}
+			hooks.OneOff(&o)
 			return exitWith(st.RunOneOff(ctx, o))
 		},
 	}
 	fl := cmd.Flags()
 	// SERVICE ends mlstack's flags: what follows is the command's, as with compose run.
 	fl.SetInterspersed(false)
-	f.add(fl)
+	f.add(cmd)
 	fl.BoolVarP(&f.o.Detach, "detach", "d", false, "run in the background and print the container name")
 	fl.BoolVar(&f.rm, "rm", true, "remove the container when it exits")
 	fl.BoolVarP(&f.o.Interactive, "interactive", "i", true, "keep stdin open")

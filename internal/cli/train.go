@@ -37,16 +37,16 @@ secrets masked, GPUs, exit code, output): see ` + "`mlstack runs`" + `.`,
 			if len(service) == 1 {
 				name = service[0]
 			}
-			o, mode, err := f.options(cmd, env, name, command)
+			o, po, err := f.options(cmd, env, name, command)
 			if err != nil {
 				return err
 			}
 			o.Keep = f.keep
-			return exitWith(train.Run(cmd.Context(), env, train.Options{Job: o, GPUs: mode, Replay: replay}))
+			return exitWith(train.Run(cmd.Context(), env, train.Options{Job: o, Images: po, Replay: replay}))
 		},
 	}
 	fl := cmd.Flags()
-	f.add(fl)
+	f.add(cmd)
 	fl.BoolVar(&f.keep, "keep", false, "keep the job's container after it exits")
 	fl.StringVar(&replay, "replay", "", "run a recorded run (ID, prefix or latest) again: its image, command and environment")
 	return cmd

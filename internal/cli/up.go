@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/pipeline"
 	"github.com/mlstack/mlstack/internal/stack"
 )
 
@@ -21,7 +22,7 @@ type upFlags struct {
 
 func newUpCmd(env *app.Env) *cobra.Command {
 	f := &upFlags{}
-	var ext *upExtensions
+	var img *imageFlags
 	cmd := &cobra.Command{
 		Use:   "up [SERVICE...]",
 		Short: "Create and start the project's services in health order",
@@ -59,7 +60,7 @@ parallel. A second up recreates only what changed.`,
 				return err
 			}
 			o.Scale = scale
-			return runUp(cmd, env, o, ext)
+			return runUp(cmd, env, o, img)
 		},
 	}
 	fl := cmd.Flags()
@@ -79,7 +80,7 @@ parallel. A second up recreates only what changed.`,
 	fl.BoolVar(&f.opts.NoLogPrefix, "no-log-prefix", false, "don't prefix log lines with the container name")
 	fl.BoolVar(&f.opts.Timestamps, "timestamps", false, "show timestamps")
 	fl.StringArrayVar(&f.opts.Attach, "attach", nil, "show only these services' output (repeatable)")
-	ext = addUpExtensions(cmd)
+	img = addImageFlags(cmd, "")
 	return cmd
 }
 
@@ -99,8 +100,12 @@ func parseScale(vals []string) (map[string]int, error) {
 	return out, nil
 }
 
-func runUp(cmd *cobra.Command, env *app.Env, o stack.UpOptions, ext *upExtensions) error {
+func runUp(cmd *cobra.Command, env *app.Env, o stack.UpOptions, img *imageFlags) error {
 	ctx := cmd.Context()
+	po, err := img.options(cmd)
+	if err != nil {
+		return err
+	}
 	st, err := env.Stack(ctx, o.Services...)
 	if err != nil {
 		return err
@@ -115,8 +120,10 @@ func runUp(cmd *cobra.Command, env *app.Env, o stack.UpOptions, ext *upExtension
 			return fmt.Errorf("--exit-code-from: %w", err)
 		}
 	}
-	if err := ext.prepare(ctx, cmd, env, st, &o); err != nil {
+	hooks, err := pipeline.New(st, po)
+	if err != nil {
 		return err
 	}
+	hooks.Up(&o)
 	return st.Up(ctx, o)
 }

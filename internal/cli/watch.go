@@ -1,19 +1,16 @@
 package cli
 
 import (
-	"context"
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
-	"github.com/mlstack/mlstack/internal/build"
+	"github.com/mlstack/mlstack/internal/pipeline"
 	"github.com/mlstack/mlstack/internal/watch"
 )
 
 func newWatchCmd(env *app.Env) *cobra.Command {
 	var o watch.SessionOptions
-	var ext *upExtensions
+	var img *imageFlags
 	cmd := &cobra.Command{
 		Use:   "watch [SERVICE...]",
 		Short: "Sync source edits into running containers as you save (develop.watch)",
@@ -29,20 +26,21 @@ date.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			o.Services = args
+			po, err := img.options(cmd)
+			if err != nil {
+				return err
+			}
 			st, err := env.Stack(ctx, args...)
 			if err != nil {
 				return err
 			}
-			o.Up.Kill = env.Kill
-			if err := ext.prepare(ctx, cmd, env, st, &o.Up); err != nil {
+			hooks, err := pipeline.New(st, po)
+			if err != nil {
 				return err
 			}
-			o.Rebuild = func(ctx context.Context, service string, out io.Writer) (string, error) {
-				id, _, err := build.Service(ctx, st.Eng, st.Project, st.Project.Services[service], build.Options{
-					Warn: func(msg string) { env.UI.Warn("%s", msg) },
-				}, out)
-				return id, err
-			}
+			o.Up.Kill = env.Kill
+			hooks.Up(&o.Up)
+			o.Rebuild = hooks.Rebuild
 			return watch.Watch(ctx, st, o)
 		},
 	}
@@ -51,6 +49,6 @@ date.`,
 	fl.BoolVar(&o.NoInitialSync, "no-initial-sync", false, "don't copy files that differ into the targets when a container is found")
 	fl.BoolVar(&o.Prune, "prune", false, "during the initial sync, also remove files under a target that the host tree lacks (never ignored paths)")
 	fl.BoolVar(&o.Quiet, "quiet", false, "don't print a line per synced batch")
-	ext = addUpExtensions(cmd)
+	img = addImageFlags(cmd, "")
 	return cmd
 }

@@ -55,7 +55,7 @@ type OneOffOptions struct {
 	TargetDevices DeviceDecider
 	// NoGPU, when set, is shown a failed start of a job that asked for devices; ok true retries the
 	// job with reqs (the GPU policy's CPU fallback when the engine has no GPU to give).
-	NoGPU func(ctx context.Context, svc types.ServiceConfig, startErr error) (reqs []container.DeviceRequest, ok bool, err error)
+	NoGPU GPUFallback
 	// Kill is closed on the second Ctrl-C: the job is killed instead of waited for.
 	Kill <-chan struct{}
 	// StopTimeout is how long the job has to exit after Ctrl-C before it is killed (default: the

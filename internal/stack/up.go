@@ -40,6 +40,9 @@ type UpOptions struct {
 	Images ImageResolver
 	// Devices decides a service's GPU requests (the GPU policy); nil drops none and adds none.
 	Devices DeviceDecider
+	// NoGPU, when set, is shown a failed start of a container that asked for devices; ok true
+	// recreates it with reqs (the GPU policy's CPU fallback when detection was wrong).
+	NoGPU GPUFallback
 	// Kill is closed on a second Ctrl-C during an attached up: stop turns into kill.
 	Kill <-chan struct{}
 	// NoLogPrefix and Timestamps shape the attached output.
@@ -58,6 +61,10 @@ type ImageResolver func(ctx context.Context, s types.ServiceConfig) (imageID str
 
 // DeviceDecider returns the DeviceRequests a service's containers get.
 type DeviceDecider func(ctx context.Context, s types.ServiceConfig) ([]container.DeviceRequest, error)
+
+// GPUFallback is shown a container start that failed with GPU requests; ok true retries the start
+// with reqs, a non-nil err replaces the start error.
+type GPUFallback func(ctx context.Context, svc types.ServiceConfig, startErr error) (reqs []container.DeviceRequest, ok bool, err error)
 
 // ExitError carries a process exit code for the CLI (Ctrl-C: 130; --exit-code-from: the service's).
 type ExitError struct {
@@ -394,6 +401,38 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 		return id, true, nil
 	}
 	if err := r.startContainer(ctx, svc.Name, id, cname, spec.Config.Tty); err != nil {
+		return r.retryWithoutGPU(ctx, pl, num, cname, err)
+	}
+	return id, true, nil
+}
+
+// retryWithoutGPU asks the GPU policy about a start that failed: when the engine refused a GPU it
+// seemed to have and the mode allows CPU, the container is created again with the requests the
+// policy gives and started once more.
+func (r *run) retryWithoutGPU(ctx context.Context, pl *plan, num int, cname string, startErr error) (string, bool, error) {
+	if r.o.NoGPU == nil || len(pl.devices) == 0 {
+		return "", false, startErr
+	}
+	reqs, ok, err := r.o.NoGPU(ctx, pl.svc, startErr)
+	if err != nil {
+		return "", false, err
+	}
+	if !ok {
+		return "", false, startErr
+	}
+	s := r.s
+	// Further containers of the service (scale) start on CPU at once.
+	pl.devices = reqs
+	spec, err := BuildSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: reqs, APIVersion: s.Eng.APIVersion})
+	if err != nil {
+		return "", false, err
+	}
+	id, err := s.createContainer(ctx, pl.svc.Name, spec)
+	if err != nil {
+		return "", false, err
+	}
+	s.UI.Status("Container "+cname, "Created")
+	if err := r.startContainer(ctx, pl.svc.Name, id, cname, spec.Config.Tty); err != nil {
 		return "", false, err
 	}
 	return id, true, nil
@@ -498,7 +537,7 @@ func explainStartError(err error) error {
 	case strings.Contains(msg, "port is already allocated"), strings.Contains(msg, "address already in use"):
 		return fmt.Errorf("a published port is already in use: %w", err)
 	case strings.Contains(msg, "could not select device driver"):
-		return fmt.Errorf("the engine has no GPU support (%w); run with --gpus auto to fall back to CPU", err)
+		return fmt.Errorf("the engine could not give the container a GPU (%w)", err)
 	}
 	return err
 }

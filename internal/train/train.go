@@ -14,7 +14,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/mlstack/mlstack/internal/app"
-	"github.com/mlstack/mlstack/internal/gpu"
+	"github.com/mlstack/mlstack/internal/pipeline"
 	"github.com/mlstack/mlstack/internal/project"
 	"github.com/mlstack/mlstack/internal/runs"
 	"github.com/mlstack/mlstack/internal/stack"
@@ -27,9 +27,11 @@ const LogLimit = 16 << 20
 // Options are `mlstack train`'s choices; Job.Service may be empty (see SelectService).
 type Options struct {
 	Job stack.OneOffOptions
-	// GPUs is the --gpus mode.
-	GPUs gpu.Mode
-	// Replay names a recorded run to run again on its image with its command and environment.
+	// Images are the image and GPU choices (--build, --no-build, --pull, --gpus): a build: service is
+	// built when its inputs changed and the job runs on the new image.
+	Images pipeline.Options
+	// Replay names a recorded run to run again on its image with its command and environment: the
+	// job never builds (its dependencies start as under up).
 	Replay string
 }
 
@@ -95,11 +97,14 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 		}
 	}
 
-	policy := gpu.NewPolicy(eng, o.GPUs, p.State.CacheDir(), func(msg string) { u.Notice("%s", msg) })
-	policy.TrainingJob = true
-	o.Job.Devices = policy.Requests(false)
-	o.Job.TargetDevices = policy.Requests(true)
-	o.Job.NoGPU = policy.Retry
+	po := o.Images
+	po.TrainingJob = true
+	hooks, err := pipeline.New(st, po)
+	if err != nil {
+		return 0, err
+	}
+	hooks.OneOff(&o.Job)
+	policy := hooks.GPUs
 
 	id := store.NewID(time.Now())
 	logw, err := store.LogWriter(id, LogLimit)
