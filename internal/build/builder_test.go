@@ -129,7 +129,7 @@ func TestUnsupportedFields(t *testing.T) {
 	}
 }
 
-func TestLeadersGroupIdenticalBuilds(t *testing.T) {
+func TestGroupsOfIdenticalBuilds(t *testing.T) {
 	dir := t.TempDir()
 	svc := func(name, ctxDir string, args map[string]string, tags ...string) types.ServiceConfig {
 		s := types.ServiceConfig{Name: name}
@@ -147,9 +147,19 @@ func TestLeadersGroupIdenticalBuilds(t *testing.T) {
 		"notebook": svc("notebook", "nb", nil),
 		"plain":    {Name: "plain"},
 	}}}
-	got := leaders(p)
-	want := map[string]string{"eval": "eval", "trainer": "eval", "worker": "eval", "gpu": "gpu", "notebook": "notebook"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("leaders = %v, want %v", got, want)
+	g := groups(p)
+	same := func(a, b string) bool { return g[a] != "" && g[a] == g[b] }
+	for _, pair := range [][2]string{{"trainer", "eval"}, {"trainer", "worker"}} {
+		if !same(pair[0], pair[1]) {
+			t.Errorf("%s and %s have one build section but different groups", pair[0], pair[1])
+		}
+	}
+	for _, other := range []string{"gpu", "notebook"} {
+		if same("trainer", other) {
+			t.Errorf("trainer and %s build differently but share a group", other)
+		}
+	}
+	if _, ok := g["plain"]; ok {
+		t.Errorf("a service without build: has a group")
 	}
 }

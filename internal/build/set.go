@@ -25,11 +25,13 @@ type Set struct {
 	o    Options
 	out  func(service string) io.Writer
 	deps map[string][]string
-	// leader maps a service to the service whose identical build it shares (itself when none).
-	leader map[string]string
+	// group maps a service to what its build produces (see buildKey); services of one group share
+	// the build of the first of them this command asks for, their leader.
+	group map[string]string
 
-	mu    sync.Mutex
-	calls map[string]*call
+	mu      sync.Mutex
+	calls   map[string]*call
+	leaders map[string]string
 }
 
 type call struct {
@@ -42,7 +44,7 @@ type call struct {
 // NewSet prepares builds of p's services; out gives the writer each service's builder output goes to.
 // It fails when services build FROM each other's images in a cycle.
 func NewSet(eng *engine.Client, p *project.Project, o Options, out func(service string) io.Writer) (*Set, error) {
-	s := &Set{eng: eng, p: p, o: o, out: out, deps: imageDeps(p), leader: leaders(p), calls: map[string]*call{}}
+	s := &Set{eng: eng, p: p, o: o, out: out, deps: imageDeps(p), group: groups(p), calls: map[string]*call{}, leaders: map[string]string{}}
 	if cyc := cycle(s.deps); cyc != nil {
 		return nil, fmt.Errorf("services %q build FROM each other's images in a cycle", cyc)
 	}
@@ -53,12 +55,6 @@ func NewSet(eng *engine.Client, p *project.Project, o Options, out func(service 
 // whether a build ran for it during this command.
 func (s *Set) Image(ctx context.Context, svc types.ServiceConfig) (id string, built bool, err error) {
 	key := ImageName(s.p.Name, svc.Name, svc.Build, svc.Image)
-	leader, shares := s.p.Services[s.leader[svc.Name]]
-	shares = shares && leader.Name != svc.Name
-	if shares && ImageName(s.p.Name, leader.Name, leader.Build, leader.Image) == key {
-		// Same build, same name: the leader's build is this one.
-		svc, shares = leader, false
-	}
 	s.mu.Lock()
 	if c, ok := s.calls[key]; ok {
 		s.mu.Unlock()
@@ -71,11 +67,16 @@ func (s *Set) Image(ctx context.Context, svc types.ServiceConfig) (id string, bu
 	}
 	c := &call{done: make(chan struct{})}
 	s.calls[key] = c
+	g := s.group[svc.Name]
+	lead, shares := s.leaders[g]
+	if !shares && g != "" {
+		s.leaders[g] = svc.Name
+	}
 	s.mu.Unlock()
 	defer close(c.done)
 
 	if shares {
-		c.id, c.built, c.err = s.shared(ctx, svc, leader, key)
+		c.id, c.built, c.err = s.shared(ctx, svc, s.p.Services[lead], key)
 		return c.id, c.built, c.err
 	}
 	for _, d := range s.deps[svc.Name] {
@@ -100,30 +101,17 @@ func (s *Set) shared(ctx context.Context, svc, leader types.ServiceConfig, name 
 	return id, built, nil
 }
 
-// leaders groups the services whose build sections are identical (same context, Dockerfile, args,
-// target, labels and the rest) and maps each to the first of its group by name.
-func leaders(p *project.Project) map[string]string {
-	names := make([]string, 0, len(p.Services))
-	for n, svc := range p.Services {
-		if svc.Build != nil {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	first := map[string]string{}
+// groups maps each service with build: to what its build produces, so services whose build
+// sections are identical (same context, Dockerfile, args, target, labels and the rest) share one.
+func groups(p *project.Project) map[string]string {
 	out := map[string]string{}
-	for _, n := range names {
-		key, err := buildKey(p.WorkingDir, p.Services[n])
-		if err != nil {
-			out[n] = n
+	for n, svc := range p.Services {
+		if svc.Build == nil {
 			continue
 		}
-		if l, ok := first[key]; ok {
-			out[n] = l
-			continue
+		if key, err := buildKey(p.WorkingDir, svc); err == nil {
+			out[n] = key
 		}
-		first[key] = n
-		out[n] = n
 	}
 	return out
 }
