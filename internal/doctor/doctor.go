@@ -117,7 +117,10 @@ func engineChecks(ctx context.Context, r *Report, eng *engine.Client, o Options,
 	}
 	r.add(storageCheck(info.Driver))
 	r.add(diskCheck(info.DockerRootDir, eng.IsLocal(), h))
-	r.add(gpuCheck(info, eng.IsLocal(), h))
+	// The detector up, run and train use answers; the host facts only explain it.
+	det := gpu.NewDetector(eng, filepath.Join(os.TempDir(), "mlstack"))
+	has, err := det.HasGPU(ctx, "")
+	r.add(gpuCheck(info, eng.IsLocal(), h, detection{has: has, how: det.How(), err: err}))
 	r.add(registryCheck(ctx, eng, o))
 }
 
@@ -164,7 +167,14 @@ func diskCheck(root string, local bool, h *Host) Check {
 	return c
 }
 
-func gpuCheck(info system.Info, local bool, h *Host) Check {
+// detection is the GPU detector's answer for the engine.
+type detection struct {
+	has bool
+	how string
+	err error
+}
+
+func gpuCheck(info system.Info, local bool, h *Host, det detection) Check {
 	var runtimes []string
 	for name := range info.Runtimes {
 		runtimes = append(runtimes, name)
@@ -197,7 +207,14 @@ func gpuCheck(info system.Info, local bool, h *Host) Check {
 			facts = append(facts, "no /dev/nvidia* devices")
 		}
 	}
-	has := hasRuntime || len(specs) > 0
+	has := det.has
+	if det.err != nil {
+		// No answer from the engine (e.g. no image to probe with): the host's facts are all there is.
+		has = hasRuntime || len(specs) > 0
+		facts = append(facts, "the engine was not asked ("+det.err.Error()+")")
+	} else {
+		facts = append(facts, "detector: "+det.how)
+	}
 	// What --gpus auto does with a service reserving a GPU, from the same policy up and train use.
 	d, _ := gpu.Resolve(gpu.Mode{Kind: gpu.Auto}, []container.DeviceRequest{{Driver: "nvidia", Count: -1, Capabilities: [][]string{{"gpu"}}}}, has)
 	c := Check{Name: "gpu", Status: Info}

@@ -25,20 +25,23 @@ func TestGPUCheck(t *testing.T) {
 		specs    []string
 		nodes    []string
 		local    bool
+		det      detection
 		status   Status
 		want     []string
 		wantFix  bool
 	}{
-		{"nothing", []string{"runc"}, nil, nil, true, Info,
+		{"nothing", []string{"runc"}, nil, nil, true, detection{how: "probe"}, Info,
 			[]string{"no GPU", "no nvidia runtime", "no CDI specs", "no /dev/nvidia*", "--gpus auto runs GPU services on CPU"}, false},
-		{"nvidia runtime", []string{"runc", "nvidia"}, nil, []string{"/dev/nvidia0"}, true, OK,
+		{"nvidia runtime", []string{"runc", "nvidia"}, nil, []string{"/dev/nvidia0"}, true, detection{has: true, how: "runtimes"}, OK,
 			[]string{"GPU available", "nvidia runtime registered", "/dev/nvidia0", "gives services their reserved GPUs"}, false},
-		{"CDI spec only", []string{"runc"}, []string{"/etc/cdi/nvidia.yaml"}, nil, true, OK,
+		{"CDI spec only", []string{"runc"}, []string{"/etc/cdi/nvidia.yaml"}, nil, true, detection{has: true, how: "probe"}, OK,
 			[]string{"GPU available", "/etc/cdi/nvidia.yaml"}, false},
-		{"devices without toolkit", []string{"runc"}, nil, []string{"/dev/nvidia0", "/dev/nvidiactl"}, true, Warn,
+		{"devices without toolkit", []string{"runc"}, nil, []string{"/dev/nvidia0", "/dev/nvidiactl"}, true, detection{how: "cached probe"}, Warn,
 			[]string{"no GPU", "/dev/nvidia0"}, true},
-		{"remote engine reads no local files", []string{"runc"}, []string{"/etc/cdi/x.yaml"}, []string{"/dev/nvidia0"}, false, Info,
+		{"remote engine reads no local files", []string{"runc"}, []string{"/etc/cdi/x.yaml"}, []string{"/dev/nvidia0"}, false, detection{how: "probe"}, Info,
 			[]string{"no GPU"}, false},
+		{"engine not asked: host facts decide", []string{"runc"}, []string{"/etc/cdi/x.yaml"}, nil, true, detection{err: errors.New("no image to probe with")}, OK,
+			[]string{"GPU available", "not asked"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,7 +49,7 @@ func TestGPUCheck(t *testing.T) {
 			for _, r := range tt.runtimes {
 				info.Runtimes[r] = system.RuntimeWithStatus{}
 			}
-			c := gpuCheck(info, tt.local, fakeHost(tt.specs, tt.nodes))
+			c := gpuCheck(info, tt.local, fakeHost(tt.specs, tt.nodes), tt.det)
 			if c.Status != tt.status {
 				t.Errorf("status %s, want %s (%s)", c.Status, tt.status, c.Detail)
 			}

@@ -8,7 +8,7 @@ import (
 )
 
 // A training job with no GPU reservation still learns where it runs: under --gpus auto it gets the
-// engine's GPUs where there are some and, on this CPU-only engine, runs on CPU with one notice.
+// engine's GPUs where there are some and, on a CPU-only engine, runs on CPU with one notice.
 func TestTrainAutoWithoutReservationSaysCPU(t *testing.T) {
 	p := testenv.NewProject(t, `
 services:
@@ -17,6 +17,14 @@ services:
     command: ["train", "--epochs", "1", "--steps", "1", "--interval", "10ms"]
 `)
 	env := []string{"XDG_CACHE_HOME=" + t.TempDir()}
+	if engineHasGPU(t, p) {
+		r := p.RunEnv(env, "train", "--gpus", "auto")
+		recs := listRuns(t, p)
+		if r.Code != 0 || strings.Contains(r.Stderr, "on CPU") || len(recs) != 1 || recs[0].GPUsGranted == "none" {
+			t.Errorf("train --gpus auto on an engine with a GPU: exit %d, records %+v, stderr:\n%s", r.Code, recs, r.Stderr)
+		}
+		return
+	}
 	r := p.RunEnv(env, "train", "--gpus", "auto")
 	if r.Code != 0 || strings.Count(r.Stderr, "on CPU") != 1 {
 		t.Fatalf("train --gpus auto: exit %d, want 0 and one CPU notice:\n%s", r.Code, r.Stderr)

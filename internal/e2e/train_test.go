@@ -184,7 +184,7 @@ func TestTrainStreamsWaitsForHealthRecordsAndReplays(t *testing.T) {
 	}
 }
 
-func TestTrainGPUPolicyOnEngineWithoutGPU(t *testing.T) {
+func TestTrainGPUPolicy(t *testing.T) {
 	p := testenv.NewProject(t, `
 services:
   trainer:
@@ -201,6 +201,15 @@ services:
 `)
 	// A fresh cache: the engine itself must be asked.
 	env := []string{"XDG_CACHE_HOME=" + t.TempDir()}
+	if engineHasGPU(t, p) {
+		if r := p.RunEnv(env, "train", "--gpus", "all"); r.Code != 0 || strings.Contains(r.Stderr, "on CPU") {
+			t.Errorf("--gpus all on an engine with a GPU: exit %d, stderr:\n%s", r.Code, r.Stderr)
+		}
+		if recs := listRuns(t, p); len(recs) != 1 || recs[0].GPUsGranted == "none" {
+			t.Errorf("record GPUs on an engine with a GPU: %+v", recs)
+		}
+		return
+	}
 	all := p.RunEnv(env, "train", "--gpus", "all")
 	if all.Code == 0 || !strings.Contains(all.Stderr, "GPU") || !strings.Contains(all.Stderr, "nvidia-container-toolkit") {
 		t.Errorf("--gpus all without GPU: exit %d, stderr:\n%s", all.Code, all.Stderr)

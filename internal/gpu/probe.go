@@ -34,6 +34,7 @@ type Detector struct {
 	known  bool
 	has    bool
 	cached bool // the answer came from the cache, not from this engine today
+	how    string
 	key    string
 }
 
@@ -69,7 +70,7 @@ func (d *Detector) HasGPU(ctx context.Context, probeImage string) (bool, error) 
 		return has, nil
 	}
 	if e, ok := d.Cache.Lookup(d.key, time.Now()); ok {
-		d.known, d.has, d.cached = true, e.HasGPU, true
+		d.known, d.has, d.cached, d.how = true, e.HasGPU, true, "cached "+e.How
 		return e.HasGPU, nil
 	}
 	has, err := d.probe(ctx, probeImage)
@@ -97,6 +98,13 @@ func (d *Detector) Recheck(ctx context.Context, probeImage string) (bool, error)
 	return has, nil
 }
 
+// How says where the last answer came from: "runtimes", "probe", "start", or "cached " and one of those.
+func (d *Detector) How() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.how
+}
+
 // LearnNoGPU records that the engine refused a GPU at a real container start, so the next
 // decision (and the next command) does not ask again.
 func (d *Detector) LearnNoGPU() {
@@ -107,7 +115,7 @@ func (d *Detector) LearnNoGPU() {
 
 // set stores the answer; a cache that cannot be written only costs a probe next time.
 func (d *Detector) set(has bool, how string) {
-	d.known, d.has = true, has
+	d.known, d.has, d.how = true, has, how
 	if d.key != "" {
 		_ = d.Cache.Store(d.key, Entry{HasGPU: has, How: how}, time.Now())
 	}
