@@ -2,7 +2,6 @@
 package build
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // HashLabel is the image label that records the input hash an image was built from.
@@ -44,7 +42,7 @@ type Context struct {
 	dockerfileContent []byte
 	// dockerfileInContext reports whether the Dockerfile is a walked file rather than a synthetic tar entry.
 	dockerfileInContext bool
-	// ignorePatterns are the patterns of the ignore file in use, nil when there is none.
+	// ignorePatterns are the patterns of the context's .dockerignore, nil when there is none.
 	ignorePatterns []string
 
 	// readDir lets tests count directory reads; nil means os.ReadDir.
@@ -54,7 +52,7 @@ type Context struct {
 }
 
 // New reads the build section of a service: it resolves the context and Dockerfile against projectDir,
-// reads the Dockerfile and the ignore file, and points the hash cache at CacheFile(projectDir, service).
+// reads the Dockerfile and the context's .dockerignore (see ReadIgnore), and points the hash cache at CacheFile(projectDir, service).
 func New(projectDir, service string, b *types.BuildConfig) (*Context, error) {
 	if b == nil {
 		return nil, fmt.Errorf("service %q has no build section", service)
@@ -122,7 +120,7 @@ func New(projectDir, service string, b *types.BuildConfig) (*Context, error) {
 		}
 	}
 
-	patterns, err := c.readIgnore()
+	patterns, _, err := ReadIgnore(dir)
 	if err != nil {
 		return nil, fmt.Errorf("service %q: %w", service, err)
 	}
@@ -159,33 +157,6 @@ func ImageName(project, service string, b *types.BuildConfig, image string) stri
 		return ""
 	}
 	return project + "-" + service
-}
-
-// readIgnore loads <Dockerfile>.dockerignore beside the Dockerfile if present, else <context>/.dockerignore.
-func (c *Context) readIgnore() ([]string, error) {
-	var candidates []string
-	if c.Dockerfile != "" {
-		candidates = append(candidates, c.Dockerfile+".dockerignore")
-	}
-	candidates = append(candidates, filepath.Join(c.Dir, ".dockerignore"))
-
-	var patterns []string
-	for _, p := range candidates {
-		f, err := os.Open(p)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read ignore file: %w", err)
-		}
-		patterns, err = ignorefile.ReadAll(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read ignore file %s: %w", p, err)
-		}
-		break
-	}
-	return patterns, nil
 }
 
 // insideContext returns path relative to dir, slash-separated, if it lies inside dir and outside StateDir.

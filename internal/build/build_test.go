@@ -120,7 +120,8 @@ func TestWalkAppliesDockerignore(t *testing.T) {
 	}
 }
 
-func TestDockerfileSpecificIgnoreWins(t *testing.T) {
+// The classic builder reads <context>/.dockerignore only; <Dockerfile>.dockerignore is BuildKit's.
+func TestOnlyTheContextDockerignoreApplies(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
 		".dockerignore":                      "a.txt\n",
@@ -130,8 +131,7 @@ func TestDockerfileSpecificIgnoreWins(t *testing.T) {
 		"b.txt":                              "b",
 	})
 	got := paths(t, newContext(t, dir, types.BuildConfig{Dockerfile: "docker/app.Dockerfile"}))
-	// docker/ is ignored, yet the Dockerfile inside it is sent, as Docker does.
-	want := []string{".dockerignore", "a.txt", "docker/app.Dockerfile"}
+	want := []string{".dockerignore", "b.txt", "docker/", "docker/app.Dockerfile", "docker/app.Dockerfile.dockerignore"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("walk\n got %q\nwant %q", got, want)
 	}

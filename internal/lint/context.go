@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,7 +9,8 @@ import (
 	"strings"
 
 	"github.com/moby/patternmatcher"
-	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/mlstack/mlstack/internal/build"
 )
 
 // buildContext is the directory sent to the engine and the .dockerignore that filters it.
@@ -44,18 +44,13 @@ func loadContext(dir string) (*buildContext, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("read build context %q: not a directory", dir)
 	}
-	bc := &buildContext{dir: dir, ignoreFile: filepath.Join(dir, ".dockerignore")}
-	f, err := os.Open(bc.ignoreFile)
-	if errors.Is(err, fs.ErrNotExist) {
+	bc := &buildContext{dir: dir, ignoreFile: filepath.Join(dir, build.IgnoreFile)}
+	patterns, found, err := build.ReadIgnore(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
 		return bc, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read .dockerignore: %w", err)
-	}
-	defer f.Close()
-	patterns, err := ignorefile.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", bc.ignoreFile, err)
 	}
 	pm, err := patternmatcher.New(patterns)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/patternmatcher"
-	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/mlstack/mlstack/internal/build"
 )
 
 // builtinIgnores never sync: version control and mlstack's own state, and
@@ -105,7 +105,7 @@ func NewRule(service string, t types.Trigger, contextDir string) (*Rule, error) 
 		if r.contextDir, err = resolve(contextDir); err != nil {
 			return nil, fmt.Errorf("build context %q: %w", contextDir, err)
 		}
-		patterns, err := readDockerignore(r.contextDir)
+		patterns, _, err := build.ReadIgnore(r.contextDir)
 		if err != nil {
 			return nil, err
 		}
@@ -135,22 +135,6 @@ func cleanTarget(t string) string {
 		return ""
 	}
 	return path.Clean(t)
-}
-
-func readDockerignore(contextDir string) ([]string, error) {
-	f, err := os.Open(filepath.Join(contextDir, ".dockerignore"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read .dockerignore: %w", err)
-	}
-	defer f.Close()
-	patterns, err := ignorefile.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
-	}
-	return patterns, nil
 }
 
 func compile(patterns []string) (*patternmatcher.PatternMatcher, error) {
