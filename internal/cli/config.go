@@ -57,8 +57,6 @@ func newConfigCmd(env *app.Env) *cobra.Command {
 				b, err = pp.MarshalYAML()
 			case "json":
 				b, err = pp.MarshalJSON()
-			default:
-				return usageErr("unknown --format %q: use yaml or json", format)
 			}
 			if err != nil {
 				return fmt.Errorf("render project: %w", err)
@@ -71,6 +69,6 @@ func newConfigCmd(env *app.Env) *cobra.Command {
 	cmd.Flags().BoolVar(&profiles, "profiles", false, "print every profile the project names")
 	cmd.Flags().BoolVar(&volumes, "volumes", false, "print the volume names")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "only validate")
-	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
+	addFormatFlag(cmd, &format, "", "yaml", "json")
 	return cmd
 }

@@ -26,13 +26,10 @@ the compose file, images missing locally and published ports already taken. Work
 Exits 1 only on a hard blocker: no engine, or an invalid project.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.format != "text" && o.format != "json" {
-				return usageErr("--format %q: want text or json", o.format)
-			}
 			return runDoctor(cmd.Context(), env, *o)
 		},
 	}
-	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	addFormatFlag(cmd, &o.format, "json: an object with the list of checks", "text", "json")
 	return cmd
 }
 

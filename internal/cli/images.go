@@ -15,9 +15,6 @@ func newImagesCmd(env *app.Env) *cobra.Command {
 		Example: "  mlstack images\n  mlstack images --format json | jq '.[].Size'",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
-			if o.Format != "table" && o.Format != "json" {
-				return usageErr("unknown --format %q: use table or json", o.Format)
-			}
 			st, err := env.StackForDown(cmd.Context())
 			if err != nil {
 				return err
@@ -29,7 +26,7 @@ func newImagesCmd(env *app.Env) *cobra.Command {
 			return st.WriteImages(env.UI.Out, views, o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
+	addFormatFlag(cmd, &o.Format, "json: an array, as compose prints it", "table", "json")
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "only print image IDs")
 	return cmd
 }

@@ -39,13 +39,10 @@ Exits 1 when any finding is an error, 0 otherwise.`,
 			if asJSON {
 				o.format = "json"
 			}
-			if o.format != "text" && o.format != "json" {
-				return usageErr("--format %q: want text or json", o.format)
-			}
 			return runLint(cmd.Context(), env, *o)
 		},
 	}
-	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	addFormatFlag(cmd, &o.format, "json: an array of findings", "text", "json")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "same as --format json")
 	cmd.Flags().MarkHidden("json")
 	return cmd

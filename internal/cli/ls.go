@@ -20,9 +20,6 @@ labels alone (no compose file is needed). Without -a only projects with a runnin
 		Example: "  mlstack ls\n  mlstack ls -a --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Format != "table" && o.Format != "json" {
-				return usageErr("unknown --format %q: use table or json", o.Format)
-			}
 			if filter != "" {
 				k, v, ok := strings.Cut(filter, "=")
 				if !ok || k != "name" {
@@ -42,7 +39,7 @@ labels alone (no compose file is needed). Without -a only projects with a runnin
 		},
 	}
 	cmd.Flags().BoolVarP(&o.All, "all", "a", false, "show stopped projects too")
-	cmd.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
+	addFormatFlag(cmd, &o.Format, "json: an array, as compose prints it", "table", "json")
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "only print project names")
 	cmd.Flags().StringVar(&filter, "filter", "", "filter by name=PROJECT")
 	return cmd

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/mlstack/mlstack/internal/app"
 	"github.com/mlstack/mlstack/internal/project"
 	"github.com/mlstack/mlstack/internal/scaffold"
+	"github.com/mlstack/mlstack/internal/ui"
 	"github.com/mlstack/mlstack/profiles"
 )
 
@@ -62,9 +62,6 @@ func newProfileListCmd(env *app.Env) *cobra.Command {
 		Short:   "List every profile with its services, whether it is on, and why",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "table" && format != "json" {
-				return usageErr("unknown --format %q: use table or json", format)
-			}
 			p, err := env.Load(cmd.Context())
 			if err != nil {
 				return err
@@ -74,9 +71,7 @@ func newProfileListCmd(env *app.Env) *cobra.Command {
 				return err
 			}
 			if format == "json" {
-				b, _ := json.MarshalIndent(rows, "", "  ")
-				fmt.Fprintln(env.UI.Out, string(b))
-				return nil
+				return ui.WriteJSON(env.UI.Out, rows)
 			}
 			if len(rows) == 0 {
 				env.UI.Info("The project has no profiles: every service runs with `mlstack up`.")
@@ -94,7 +89,7 @@ func newProfileListCmd(env *app.Env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	addFormatFlag(cmd, &format, "json: an array of profiles", "table", "json")
 	return cmd
 }
 

@@ -15,9 +15,6 @@ func newPsCmd(env *app.Env) *cobra.Command {
 		Example: "  mlstack ps\n  mlstack ps -a --format json | jq .Health",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
-			if o.Format != "" && o.Format != "table" && o.Format != "json" {
-				return usageErr("unknown --format %q: use table or json", o.Format)
-			}
 			st, err := env.StackForDown(cmd.Context())
 			if err != nil {
 				return err
@@ -35,7 +32,7 @@ func newPsCmd(env *app.Env) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&o.All, "all", "a", false, "show stopped containers too")
-	cmd.Flags().StringVar(&o.Format, "format", "table", "output format: table or json (one object per line, as compose prints it)")
+	addFormatFlag(cmd, &o.Format, "json: one object a line, as compose prints it", "table", "json")
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "only print container IDs")
 	cmd.Flags().StringVar(&o.Status, "status", "", "only containers in this state (running, exited, ...)")
 	return cmd

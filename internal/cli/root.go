@@ -56,7 +56,7 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 					g.Project.Files = strings.Split(f, sep)
 				}
 			}
-			return nil
+			return checkFormat(cmd)
 		},
 	}
 	pf := root.Flags()

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/app"
 	"github.com/mlstack/mlstack/internal/runs"
+	"github.com/mlstack/mlstack/internal/ui"
 )
 
 func newRunsCmd(env *app.Env) *cobra.Command {
@@ -25,9 +25,6 @@ func newRunsCmd(env *app.Env) *cobra.Command {
   mlstack runs diff 20261123-1530 latest`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "table" && format != "json" {
-				return usageErr("unknown --format %q: use table or json", format)
-			}
 			store, err := runStore(cmd, env)
 			if err != nil {
 				return err
@@ -43,9 +40,7 @@ func newRunsCmd(env *app.Env) *cobra.Command {
 				if recs == nil {
 					recs = []runs.Record{}
 				}
-				enc := json.NewEncoder(env.UI.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(recs)
+				return ui.WriteJSON(env.UI.Out, recs)
 			}
 			if len(recs) == 0 {
 				env.UI.Info("no runs recorded yet: `mlstack train` records every run")
@@ -54,7 +49,7 @@ func newRunsCmd(env *app.Env) *cobra.Command {
 			return runs.WriteTable(env.UI.Out, recs)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json (an array of records)")
+	addFormatFlag(cmd, &format, "json: an array of records", "table", "json")
 	cmd.Flags().IntVarP(&n, "last", "n", 0, "show only the newest N runs")
 	cmd.AddCommand(newRunsShowCmd(env), newRunsDiffCmd(env), newRunsPruneCmd(env))
 	return cmd
@@ -76,16 +71,9 @@ func newRunsShowCmd(env *app.Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				enc := json.NewEncoder(env.UI.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rec)
-			}
-			b, err := json.MarshalIndent(rec, "", "  ")
-			if err != nil {
+			if err := ui.WriteJSON(env.UI.Out, rec); err != nil || format == "json" {
 				return err
 			}
-			fmt.Fprintln(env.UI.Out, string(b))
 			tail, err := store.Tail(rec.ID, lines)
 			if err != nil {
 				env.UI.Warn("no output kept for run %s: %v", rec.ID, err)
@@ -103,7 +91,7 @@ func newRunsShowCmd(env *app.Env) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVarP(&lines, "tail", "n", 20, "lines of output to show (0: all)")
-	cmd.Flags().StringVar(&format, "format", "", "json: print only the record")
+	addFormatFlag(cmd, &format, "json: only the record", "text", "json")
 	return cmd
 }
 

@@ -22,15 +22,16 @@ func newVersionCmd(env *app.Env) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(env.UI.Out, "mlstack %s (%s, %s/%s)\n", app.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			// mlstack's own line stands; a missing engine is an error, on stderr, with a non-zero exit.
 			eng, err := env.Connect(cmd.Context())
 			if err != nil {
-				fmt.Fprintf(env.UI.Out, "engine: %v\n", err)
-				return nil
+				return err
 			}
 			v, err := eng.ServerVersion(cmd.Context())
-			if err == nil {
-				fmt.Fprintf(env.UI.Out, "engine %s (API %s, negotiated %s) at %s\n", v.Version, v.APIVersion, eng.APIVersion, eng.Host)
+			if err != nil {
+				return fmt.Errorf("engine at %s: version: %w", eng.Host, err)
 			}
+			fmt.Fprintf(env.UI.Out, "engine %s (API %s, negotiated %s) at %s\n", v.Version, v.APIVersion, eng.APIVersion, eng.Host)
 			return nil
 		},
 	}

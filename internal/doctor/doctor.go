@@ -3,7 +3,6 @@ package doctor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"github.com/mlstack/mlstack/internal/graph"
 	"github.com/mlstack/mlstack/internal/labels"
 	"github.com/mlstack/mlstack/internal/project"
+	"github.com/mlstack/mlstack/internal/ui"
 )
 
 // Status grades one check.
@@ -389,12 +389,7 @@ func Write(w io.Writer, r Report) error {
 
 // WriteJSON prints the report as JSON.
 func WriteJSON(w io.Writer, r Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("write report as JSON: %w", err)
-	}
-	return nil
+	return ui.WriteJSON(w, r)
 }
 
 // Host is what doctor reads from the machine the engine runs on (when it is local).

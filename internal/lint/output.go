@@ -1,9 +1,10 @@
 package lint
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/mlstack/mlstack/internal/ui"
 )
 
 // WriteText prints one finding per line as "file:line: severity rule: message (hint: ...)",
@@ -30,10 +31,5 @@ func WriteJSON(w io.Writer, fs []Finding) error {
 	if fs == nil {
 		fs = []Finding{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(fs); err != nil {
-		return fmt.Errorf("write findings as JSON: %w", err)
-	}
-	return nil
+	return ui.WriteJSON(w, fs)
 }

@@ -18,21 +18,21 @@ type Record struct {
 	ContainerName string `json:"container_name"`
 	// Entrypoint is the entrypoint the job ran with (the image's unless overridden), for replay.
 	Entrypoint []string  `json:"entrypoint,omitempty"`
-	Command    []string  `json:"command"`
+	Command    []string  `json:"command,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	// FinishedAt is zero (and omitted) while the run is going; ExitCode means nothing until it is set.
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	DurationMS int64     `json:"duration_ms"`
 	ExitCode   int       `json:"exit_code"`
 	ImageID    string    `json:"image_id"`
-	ImageTags  []string  `json:"image_tags"`
+	ImageTags  []string  `json:"image_tags,omitempty"`
 	GitCommit  string    `json:"git_commit"`
 	// GitDirty is nil (and omitted) when the project is not in a git repository.
 	GitDirty   *bool  `json:"git_dirty,omitempty"`
 	ConfigHash string `json:"config_hash"`
 	// Env holds the container's environment with secret values replaced by "***".
-	Env            map[string]string `json:"env"`
-	Masked         []string          `json:"masked"`
+	Env            map[string]string `json:"env,omitempty"`
+	Masked         []string          `json:"masked,omitempty"`
 	GPUsRequested  string            `json:"gpus_requested"`
 	GPUsGranted    string            `json:"gpus_granted"`
 	Host           string            `json:"host"`

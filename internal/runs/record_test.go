@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,7 +61,8 @@ func TestMaskEnv(t *testing.T) {
 func TestRecordJSONFieldNames(t *testing.T) {
 	dirty := false
 	start := time.Date(2026, 11, 23, 15, 30, 12, 123456789, time.UTC)
-	r := Record{ID: "20261123-153012-ab12cd", StartedAt: start, GitDirty: &dirty, Env: map[string]string{}}
+	r := Record{ID: "20261123-153012-ab12cd", StartedAt: start, GitDirty: &dirty, Command: []string{"train"},
+		ImageTags: []string{"proj-training:latest"}, Env: map[string]string{"API_KEY": "***"}, Masked: []string{"API_KEY"}}
 	r.Finish(start.Add(90*time.Second), 3)
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -82,6 +84,11 @@ func TestRecordJSONFieldNames(t *testing.T) {
 	}
 	if fields["started_at"] != "2026-11-23T15:30:12.123456789Z" || fields["duration_ms"] != 90000.0 {
 		t.Errorf("started_at/duration_ms = %v/%v", fields["started_at"], fields["duration_ms"])
+	}
+
+	// Fields without a value are left out, never null.
+	if data, _ := json.Marshal(Record{ID: "x"}); strings.Contains(string(data), "null") {
+		t.Errorf("an empty record has null fields: %s", data)
 	}
 
 	running := Record{ID: "x", StartedAt: start}

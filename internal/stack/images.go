@@ -2,7 +2,6 @@ package stack
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/mlstack/mlstack/internal/labels"
+	"github.com/mlstack/mlstack/internal/ui"
 )
 
 // ImagesOptions are `mlstack images`'s choices.
@@ -65,7 +65,7 @@ func (s *Stack) WriteImages(w io.Writer, views []ImageView, o ImagesOptions) err
 		if views == nil {
 			views = []ImageView{}
 		}
-		return json.NewEncoder(w).Encode(views)
+		return ui.WriteJSONArray(w, views)
 	case "", "table":
 		if o.Quiet {
 			seen := map[string]bool{}

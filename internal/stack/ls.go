@@ -2,7 +2,6 @@ package stack
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/labels"
+	"github.com/mlstack/mlstack/internal/ui"
 )
 
 // LsOptions are `mlstack ls`'s choices.
@@ -88,7 +88,7 @@ func CombinedStatus(states map[string]int) string {
 func WriteProjects(w io.Writer, table func([][]string), views []ProjectView, o LsOptions) error {
 	switch o.Format {
 	case "json":
-		return json.NewEncoder(w).Encode(views)
+		return ui.WriteJSONArray(w, views)
 	case "", "table":
 		if o.Quiet {
 			for _, v := range views {

@@ -2,7 +2,6 @@ package stack
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -14,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/mlstack/mlstack/internal/labels"
+	"github.com/mlstack/mlstack/internal/ui"
 )
 
 // PsOptions are `mlstack ps`'s choices.
@@ -101,13 +101,7 @@ func view(c container.Summary) ContainerView {
 func (s *Stack) WritePs(w io.Writer, views []ContainerView, o PsOptions) error {
 	switch o.Format {
 	case "json":
-		enc := json.NewEncoder(w)
-		for _, v := range views {
-			if err := enc.Encode(v); err != nil {
-				return err
-			}
-		}
-		return nil
+		return ui.WriteJSONLines(w, views)
 	case "", "table":
 		if o.Quiet {
 			for _, v := range views {

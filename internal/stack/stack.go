@@ -128,7 +128,7 @@ type ContainerView struct {
 	Status     string        `json:"Status"`
 	Health     string        `json:"Health"`
 	ExitCode   int           `json:"ExitCode"`
-	Publishers []PortPublish `json:"Publishers"`
+	Publishers []PortPublish `json:"Publishers,omitempty"`
 	Ports      string        `json:"Ports"`
 	Labels     string        `json:"Labels"`
 	Networks   string        `json:"Networks"`
