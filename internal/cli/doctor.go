@@ -7,7 +7,6 @@ import (
 
 	"github.com/mlstack/mlstack/internal/app"
 	"github.com/mlstack/mlstack/internal/doctor"
-	"github.com/mlstack/mlstack/internal/stack"
 )
 
 type doctorOptions struct {
@@ -43,7 +42,7 @@ func runDoctor(ctx context.Context, env *app.Env, o doctorOptions) error {
 		return err
 	}
 	if r.Blocked() {
-		return &stack.ExitError{Code: 1}
+		return &ExitError{Code: 1}
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func newExecCmd(env *app.Env) *cobra.Command {
 				defer restore()
 				o.TermSize, o.Resized = size, resized
 			}
-			return st.Exec(cmd.Context(), o)
+			return exitWith(st.Exec(cmd.Context(), o))
 		},
 	}
 	fl := cmd.Flags()

@@ -14,7 +14,6 @@ import (
 	"github.com/mlstack/mlstack/internal/build"
 	"github.com/mlstack/mlstack/internal/lint"
 	"github.com/mlstack/mlstack/internal/project"
-	"github.com/mlstack/mlstack/internal/stack"
 )
 
 type lintOptions struct {
@@ -92,7 +91,7 @@ func runLint(ctx context.Context, env *app.Env, o lintOptions) error {
 		env.UI.Error(err)
 	}
 	if len(failed) > 0 || lint.HasErrors(all) {
-		return &stack.ExitError{Code: 1}
+		return &ExitError{Code: 1}
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func Execute() int {
 			n++
 			switch n {
 			case 1:
-				cancel(errInterrupted)
+				cancel(stack.ErrInterrupted)
 			case 2:
 				close(kill)
 			default:
@@ -105,20 +105,24 @@ func Execute() int {
 	return exitCode(streams, err, ctx)
 }
 
-var errInterrupted = errors.New("interrupted")
-
+// exitCode turns a command's error into the process's exit code, printing the error where there
+// is one to print: an ExitError's code, a container's code up returned, 130 after Ctrl-C, else 1.
 func exitCode(streams *ui.Streams, err error, ctx context.Context) int {
 	if err == nil {
 		return 0
 	}
-	var ee *stack.ExitError
+	var ee *ExitError
 	if errors.As(err, &ee) {
-		if ee.Err != nil && ee.Code != 130 {
+		if ee.Err != nil {
 			streams.Error(ee.Err)
 		}
 		return ee.Code
 	}
-	if errors.Is(err, errInterrupted) || errors.Is(context.Cause(ctx), errInterrupted) {
+	var se *stack.ServiceExit
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	if errors.Is(err, stack.ErrInterrupted) || errors.Is(context.Cause(ctx), stack.ErrInterrupted) {
 		return 130
 	}
 	streams.Error(err)
@@ -139,5 +143,3 @@ func extraCommands(env *app.Env) []*cobra.Command {
 	}
 	return out
 }
-
-func usageErr(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -101,14 +101,3 @@ Service ports are not published unless --service-ports or --publish.`,
 	fl.BoolVar(&f.o.ServicePorts, "service-ports", false, "publish the service's ports")
 	return cmd
 }
-
-// exitWith turns a job's exit code into the CLI's.
-func exitWith(code int, err error) error {
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return &stack.ExitError{Code: code}
-	}
-	return nil
-}

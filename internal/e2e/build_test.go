@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/labels"
 	"github.com/mlstack/mlstack/internal/testenv"
 )
@@ -24,22 +23,10 @@ func execIn(t *testing.T, p *testenv.Project, id string, cmd ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ex, err := p.Eng.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
-	if err != nil {
-		t.Fatalf("exec %v: %v", cmd, err)
-	}
-	resp, err := p.Eng.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
-	if err != nil {
-		t.Fatalf("exec %v: %v", cmd, err)
-	}
-	defer resp.Close()
 	var out, errb bytes.Buffer
-	if _, err := stdcopy.StdCopy(&out, &errb, resp.Reader); err != nil {
-		t.Fatalf("exec %v: %v", cmd, err)
-	}
-	in, err := p.Eng.ContainerExecInspect(ctx, ex.ID)
-	if err != nil || in.ExitCode != 0 {
-		t.Fatalf("exec %v: exit %d (%v): %s", cmd, in.ExitCode, err, errb.String())
+	code, err := p.Eng.Exec(ctx, id, engine.ExecOptions{Cmd: cmd}, &out, &errb)
+	if err != nil || code != 0 {
+		t.Fatalf("exec %v: exit %d (%v): %s", cmd, code, err, errb.String())
 	}
 	return out.String()
 }

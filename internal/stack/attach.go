@@ -117,7 +117,7 @@ func (r *run) follow(ctx context.Context) error {
 				r.s.UI.Info("Aborting on container exit...")
 				r.s.stopAttached(r, r.o)
 				if exitCode != 0 {
-					return &ExitError{Code: exitCode}
+					return &ServiceExit{Code: exitCode}
 				}
 				return nil
 			}
@@ -126,7 +126,7 @@ func (r *run) follow(ctx context.Context) error {
 		}
 	}
 	if exitCode != 0 {
-		return &ExitError{Code: exitCode}
+		return &ServiceExit{Code: exitCode}
 	}
 	return nil
 }

@@ -7,7 +7,8 @@ import (
 	"io"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/mlstack/mlstack/internal/engine"
 )
 
 // ExecOptions are `mlstack exec`'s choices.
@@ -33,39 +34,31 @@ type ExecOptions struct {
 	Resized  <-chan struct{}
 }
 
-// Exec runs a command in a running service container and returns an *ExitError carrying the
-// command's exit code when it is not 0, so mlstack exits with it as compose does.
-func (s *Stack) Exec(ctx context.Context, o ExecOptions) error {
+// Exec runs a command in a running service container and returns its exit code (0 when detached).
+func (s *Stack) Exec(ctx context.Context, o ExecOptions) (int, error) {
 	if err := s.checkKnown([]string{o.Service}); err != nil {
-		return err
+		return 0, err
 	}
 	c, err := s.serviceContainer(ctx, o.Service, o.Index, true)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	ec := container.ExecOptions{
-		User: o.User, Privileged: o.Privileged, Tty: o.TTY, Env: o.Env, WorkingDir: o.WorkingDir, Cmd: o.Command,
-		AttachStdin: o.Stdin != nil && !o.Detach, AttachStdout: !o.Detach, AttachStderr: !o.Detach,
-	}
-	created, err := s.Eng.ContainerExecCreate(ctx, c.ID, ec)
+	stdin := o.Stdin != nil && !o.Detach
+	ex, err := s.Eng.StartExec(ctx, c.ID, engine.ExecOptions{
+		User: o.User, Privileged: o.Privileged, TTY: o.TTY, Env: o.Env, WorkingDir: o.WorkingDir, Cmd: o.Command,
+		Stdin: stdin, Detach: o.Detach,
+	})
 	if err != nil {
-		return fmt.Errorf("exec in service %q (container %s): %w", o.Service, name(c), err)
+		return 0, fmt.Errorf("exec in service %q (container %s): %w", o.Service, name(c), err)
 	}
 	if o.Detach {
-		if err := s.Eng.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{Detach: true, Tty: o.TTY}); err != nil {
-			return fmt.Errorf("exec in service %q (container %s): %w", o.Service, name(c), err)
-		}
-		return nil
+		return 0, nil
 	}
-	resp, err := s.Eng.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: o.TTY})
-	if err != nil {
-		return fmt.Errorf("exec in service %q (container %s): %w", o.Service, name(c), err)
-	}
-	defer resp.Close()
+	defer ex.Close()
 	if o.TTY && o.TermSize != nil {
 		resize := func() {
 			if h, w, ok := o.TermSize(); ok {
-				_ = s.Eng.ContainerExecResize(ctx, created.ID, container.ResizeOptions{Height: h, Width: w})
+				_ = ex.Resize(ctx, h, w)
 			}
 		}
 		resize()
@@ -80,39 +73,28 @@ func (s *Stack) Exec(ctx context.Context, o ExecOptions) error {
 			}
 		}()
 	}
-	if ec.AttachStdin {
+	if stdin {
 		// Input ends the command's stdin when it ends; the command's exit, not stdin, ends the exec.
 		go func() {
-			_, _ = io.Copy(resp.Conn, o.Stdin)
-			_ = resp.CloseWrite()
+			_, _ = io.Copy(ex, o.Stdin)
+			_ = ex.CloseWrite()
 		}()
 	}
 	out := make(chan error, 1)
-	go func() {
-		var err error
-		if o.TTY {
-			_, err = io.Copy(o.Stdout, resp.Reader)
-		} else {
-			_, err = stdcopy.StdCopy(o.Stdout, o.Stderr, resp.Reader)
-		}
-		out <- err
-	}()
+	go func() { out <- ex.Copy(o.Stdout, o.Stderr) }()
 	select {
 	case err := <-out:
 		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("exec in service %q: read output: %w", o.Service, err)
+			return 0, fmt.Errorf("exec in service %q: read output: %w", o.Service, err)
 		}
 	case <-ctx.Done():
-		return &ExitError{Code: 130, Err: errors.New("interrupted")}
+		return 0, ErrInterrupted
 	}
-	in, err := s.Eng.ContainerExecInspect(context.WithoutCancel(ctx), created.ID)
+	code, err := ex.ExitCode(context.WithoutCancel(ctx))
 	if err != nil {
-		return fmt.Errorf("exec in service %q: exit code: %w", o.Service, err)
+		return 0, fmt.Errorf("exec in service %q: %w", o.Service, err)
 	}
-	if in.ExitCode != 0 {
-		return &ExitError{Code: in.ExitCode}
-	}
-	return nil
+	return code, nil
 }
 
 // serviceContainer finds a service's container by number; running requires it to be running.

@@ -301,10 +301,9 @@ func (s *Stack) upDependencies(ctx context.Context, svc types.ServiceConfig, o O
 	if len(deps) == 0 {
 		return nil
 	}
-	if err := s.Up(ctx, UpOptions{Services: deps, Detach: true, Images: o.Images, Devices: o.Devices, Kill: o.Kill, StopTimeout: o.StopTimeout}); err != nil {
-		var ee *ExitError
-		if errors.As(err, &ee) && ee.Code == 130 {
-			return ee
+	if err := s.Up(ctx, UpOptions{Services: deps, Detach: true, Images: o.Images, Devices: o.Devices, NoGPU: o.NoGPU, Kill: o.Kill, StopTimeout: o.StopTimeout}); err != nil {
+		if errors.Is(err, ErrInterrupted) {
+			return err
 		}
 		return fmt.Errorf("start dependencies of %q: %w", svc.Name, err)
 	}
@@ -345,7 +344,7 @@ func (s *Stack) WaitConditions(ctx context.Context, svc types.ServiceConfig) err
 			err := tr.Wait(ctx, ct.ID, s.conditionHolds(ctx, c.Condition, dep, ct.ID, true))
 			if err != nil {
 				if ctx.Err() != nil {
-					return &ExitError{Code: 130, Err: errors.New("interrupted")}
+					return ErrInterrupted
 				}
 				return fmt.Errorf("service %q: dependency %q failed: %w", svc.Name, d, err)
 			}

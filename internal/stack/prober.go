@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/docker/api/types/container"
 
 	"github.com/mlstack/mlstack/internal/engine"
 )
@@ -65,25 +64,16 @@ func probeEarly(ctx context.Context, eng *engine.Client, tr *Tracker, id string,
 	}
 }
 
+// execProbe runs a healthcheck command once; 126 and 127 (not runnable) end the probing.
 func execProbe(ctx context.Context, eng *engine.Client, id string, cmd []string, timeout time.Duration) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ex, err := eng.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+	code, err := eng.Exec(ctx, id, engine.ExecOptions{Cmd: cmd}, nil, nil)
 	if err != nil {
 		return -1, err
 	}
-	resp, err := eng.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
-	if err != nil {
-		return -1, err
+	if code == 126 || code == 127 {
+		return code, io.ErrUnexpectedEOF // command not runnable: stop probing
 	}
-	_, _ = io.Copy(io.Discard, resp.Reader)
-	resp.Close()
-	in, err := eng.ContainerExecInspect(ctx, ex.ID)
-	if err != nil {
-		return -1, err
-	}
-	if in.ExitCode == 126 || in.ExitCode == 127 {
-		return in.ExitCode, io.ErrUnexpectedEOF // command not runnable: stop probing
-	}
-	return in.ExitCode, nil
+	return code, nil
 }

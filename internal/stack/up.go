@@ -66,19 +66,14 @@ type DeviceDecider func(ctx context.Context, s types.ServiceConfig) ([]container
 // with reqs, a non-nil err replaces the start error.
 type GPUFallback func(ctx context.Context, svc types.ServiceConfig, startErr error) (reqs []container.DeviceRequest, ok bool, err error)
 
-// ExitError carries a process exit code for the CLI (Ctrl-C: 130; --exit-code-from: the service's).
-type ExitError struct {
-	Code int
-	Err  error
-}
+// ErrInterrupted is wrapped by the error of a command that Ctrl-C stopped.
+var ErrInterrupted = errors.New("interrupted")
 
-func (e *ExitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit status %d", e.Code)
-	}
-	return e.Err.Error()
-}
-func (e *ExitError) Unwrap() error { return e.Err }
+// ServiceExit is up's result when it returns a container's exit code (--exit-code-from,
+// --abort-on-container-exit) and that code is not 0.
+type ServiceExit struct{ Code int }
+
+func (e *ServiceExit) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
 // plan is what up decided for one service.
 type plan struct {
@@ -233,7 +228,7 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	if o.Wait {
 		if err := r.waitAll(ctx, targets); err != nil {
 			if ctx.Err() != nil && r.attach == nil {
-				return &ExitError{Code: 130, Err: errors.New("interrupted")}
+				return ErrInterrupted
 			}
 			return err
 		}
@@ -247,13 +242,13 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	return r.follow(ctx)
 }
 
-// interrupted stops what an attached up started, as compose does on Ctrl-C, and reports exit 130.
+// interrupted stops what an attached up started, as compose does on Ctrl-C, and says so.
 func (s *Stack) interrupted(r *run, o UpOptions) error {
 	if o.Detach {
-		return &ExitError{Code: 130, Err: errors.New("interrupted; run `mlstack up` again to finish converging")}
+		return fmt.Errorf("%w; run `mlstack up` again to finish converging", ErrInterrupted)
 	}
 	s.stopAttached(r, o)
-	return &ExitError{Code: 130, Err: errors.New("interrupted")}
+	return ErrInterrupted
 }
 
 type rollback struct {

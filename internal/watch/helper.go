@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/syncd"
@@ -222,7 +221,6 @@ func (h *HelperBinary) writeTar(w io.Writer) error {
 // carries acks. Its methods are for one goroutine at a time.
 type Conn struct {
 	*syncd.Client
-	execID string
 	closer interface {
 		CloseWrite() error
 		Close()
@@ -235,28 +233,21 @@ type Conn struct {
 // Connect starts the installed helper in container id as root (so it can give files any owner)
 // and says hello with the container directories it may change.
 func (h *HelperBinary) Connect(ctx context.Context, eng *engine.Client, id string, roots []string) (*Conn, error) {
-	ex, err := eng.ContainerExecCreate(ctx, id, container.ExecOptions{
-		User: "0:0", AttachStdin: true, AttachStdout: true, AttachStderr: true,
-		Cmd: h.cmd,
-	})
+	ex, err := eng.StartExec(ctx, id, engine.ExecOptions{User: "0:0", Stdin: true, Cmd: h.cmd})
 	if err != nil {
 		return nil, fmt.Errorf("start sync helper: %w", err)
 	}
-	resp, err := eng.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("start sync helper: %w", err)
-	}
-	c := &Conn{execID: ex.ID, closer: &resp, done: make(chan struct{})}
+	c := &Conn{closer: ex, done: make(chan struct{})}
 	pr, pw := io.Pipe()
 	go func() {
 		defer close(c.done)
-		_, err := stdcopy.StdCopy(pw, lockedWriter{&c.mu, &c.stderr}, resp.Reader)
+		err := ex.Copy(pw, lockedWriter{&c.mu, &c.stderr})
 		if err == nil {
 			err = io.EOF
 		}
 		pw.CloseWithError(err)
 	}()
-	c.Client = syncd.NewClient(resp.Conn, pr)
+	c.Client = syncd.NewClient(ex, pr)
 	if err := c.Hello(ctx, roots); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("start sync helper: %w%s", err, c.stderrTail())

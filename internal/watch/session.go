@@ -16,8 +16,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/graph"
 	"github.com/mlstack/mlstack/internal/labels"
 	"github.com/mlstack/mlstack/internal/stack"
@@ -625,29 +625,17 @@ func (s *session) exec(ctx context.Context, sv *service, t *target, hook types.S
 			s.st.UI.Warn("service %q: exec %q in %s: %v", sv.name, cmd, t.name, err)
 		}
 	}
-	ex, err := eng.ContainerExecCreate(ctx, t.id, container.ExecOptions{
-		User: hook.User, Privileged: hook.Privileged, WorkingDir: hook.WorkingDir, Env: env,
-		AttachStdout: true, AttachStderr: true, Cmd: hook.Command,
-	})
-	if err != nil {
-		fail(err)
-		return
-	}
-	resp, err := eng.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
-	if err != nil {
-		fail(err)
-		return
-	}
 	out := s.st.UI.NewPrefixer([]string{sv.name}, false).Writer(sv.name)
-	_, err = stdcopy.StdCopy(out, out, resp.Reader)
+	code, err := eng.Exec(ctx, t.id, engine.ExecOptions{
+		User: hook.User, Privileged: hook.Privileged, WorkingDir: hook.WorkingDir, Env: env, Cmd: hook.Command,
+	}, out, out)
 	ui.Flush(out)
-	resp.Close()
 	if err != nil {
 		fail(err)
 		return
 	}
-	if in, err := eng.ContainerExecInspect(ctx, ex.ID); err == nil && in.ExitCode != 0 {
-		s.st.UI.Warn("service %q: %q exited with code %d in %s", sv.name, cmd, in.ExitCode, t.name)
+	if code != 0 {
+		s.st.UI.Warn("service %q: %q exited with code %d in %s", sv.name, cmd, code, t.name)
 	}
 }
 
