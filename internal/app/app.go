@@ -54,9 +54,9 @@ func (e *Env) Stack(ctx context.Context, services ...string) (*stack.Stack, erro
 	return &stack.Stack{Eng: eng, Project: p, UI: e.UI}, nil
 }
 
-// StackForDown is Stack for commands that act on what exists (down, ps): with -p and no compose
-// file, they work from labels alone, as compose does.
-func (e *Env) StackForDown(ctx context.Context) (*stack.Stack, error) {
+// ExistingStack is Stack for the commands that act on what exists (down, ps, exec, stop, ...): with
+// -p and no compose file, they work from labels alone, as compose does.
+func (e *Env) ExistingStack(ctx context.Context) (*stack.Stack, error) {
 	p, err := e.Load(ctx)
 	if err != nil {
 		if e.Global.Project.Name == "" || !project.IsNoFile(err) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -200,4 +202,4 @@ type envMap map[string]string
 
 func (e envMap) Get(k string) (string, bool) { v, ok := e[k]; return v, ok }
 
-func (e envMap) Keys() []string { return sortedKeys(e) }
+func (e envMap) Keys() []string { return slices.Sorted(maps.Keys(e)) }

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 )
@@ -66,14 +68,14 @@ func (c *Context) Hash(ctx context.Context, baseImageIDs map[string]string) (str
 	h := sha256.New()
 	field(h, "mlstack-build-hash", fmt.Sprint(cacheVersion))
 	field(h, "dockerfile", c.DockerfileName, string(c.dockerfileContent))
-	for _, k := range sortedKeys(c.Args) {
+	for _, k := range slices.Sorted(maps.Keys(c.Args)) {
 		field(h, "arg", k, c.Args[k])
 	}
 	field(h, "target", c.Target)
-	for _, k := range sortedKeys(c.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
 		field(h, "label", k, c.Labels[k])
 	}
-	for _, k := range sortedKeys(baseImageIDs) {
+	for _, k := range slices.Sorted(maps.Keys(baseImageIDs)) {
 		field(h, "base", k, baseImageIDs[k])
 	}
 	for i, f := range files {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -147,7 +149,7 @@ func (c *Context) withLabelLine(lbls map[string]string) (*Context, bool) {
 	var b strings.Builder
 	b.Write(c.dockerfileContent)
 	b.WriteString("\nLABEL")
-	for _, k := range sortedKeys(lbls) {
+	for _, k := range slices.Sorted(maps.Keys(lbls)) {
 		if !plainLabel(k) || !plainLabel(lbls[k]) {
 			return c, false
 		}

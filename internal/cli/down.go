@@ -22,7 +22,7 @@ func newDownCmd(env *app.Env) *cobra.Command {
 			if o.Rmi != "" && o.Rmi != "local" && o.Rmi != "all" {
 				return usageErr("unknown --rmi %q: use local or all", o.Rmi)
 			}
-			st, err := env.StackForDown(cmd.Context())
+			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,7 @@ func newExecCmd(env *app.Env) *cobra.Command {
 			if interactive && !o.Detach {
 				o.Stdin = env.UI.In
 			}
-			st, err := env.StackForDown(cmd.Context())
+			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err
 			}

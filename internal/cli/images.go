@@ -15,7 +15,7 @@ func newImagesCmd(env *app.Env) *cobra.Command {
 		Example: "  mlstack images\n  mlstack images --format json | jq '.[].Size'",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
-			st, err := env.StackForDown(cmd.Context())
+			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err
 			}

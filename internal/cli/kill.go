@@ -15,7 +15,7 @@ func newKillCmd(env *app.Env) *cobra.Command {
 		Example: "  mlstack kill\n  mlstack kill -s SIGHUP inference",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
-			st, err := env.StackForDown(cmd.Context())
+			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -22,7 +22,7 @@ func newPortCmd(env *app.Env) *cobra.Command {
 				return err
 			}
 			o.Service, o.Port, o.Protocol = args[0], n, proto
-			st, err := env.StackForDown(cmd.Context())
+			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err
 			}

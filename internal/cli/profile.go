@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -104,7 +105,7 @@ func profileRows(p *project.Project) ([]profileRow, error) {
 		r := profileRow{Name: name, Services: servicesOf(p.All, name)}
 		if why, ok := p.ProfileSource[name]; ok {
 			r.Enabled, r.Why = true, why
-		} else if profHas(disabled, name) {
+		} else if slices.Contains(disabled, name) {
 			r.Why = "disabled"
 		}
 		rows = append(rows, r)
@@ -115,7 +116,7 @@ func profileRows(p *project.Project) ([]profileRow, error) {
 func servicesOf(all types.Services, profile string) []string {
 	var out []string
 	for n, s := range all {
-		if profHas(s.Profiles, profile) {
+		if slices.Contains(s.Profiles, profile) {
 			out = append(out, n)
 		}
 	}
@@ -140,7 +141,7 @@ func newProfileToggleCmd(env *app.Env, enable bool) *cobra.Command {
 			}
 			known := project.KnownProfiles(p.All)
 			for _, n := range args {
-				if !profHas(known, n) {
+				if !slices.Contains(known, n) {
 					list := strings.Join(known, ", ")
 					if list == "" {
 						list = "(none)"
@@ -212,17 +213,8 @@ func newProfileAddCmd(env *app.Env) *cobra.Command {
 	return cmd
 }
 
-func profHas(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
 func profAdd(xs []string, x string) []string {
-	if profHas(xs, x) {
+	if slices.Contains(xs, x) {
 		return xs
 	}
 	return append(xs, x)

@@ -15,7 +15,7 @@ func newPsCmd(env *app.Env) *cobra.Command {
 		Example: "  mlstack ps\n  mlstack ps -a --format json | jq .Health",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
-			st, err := env.StackForDown(cmd.Context())
+			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -19,7 +19,7 @@ func newRestartCmd(env *app.Env) *cobra.Command {
 			if cmd.Flags().Changed("timeout") {
 				o.Timeout = &timeout
 			}
-			st, err := env.StackForDown(cmd.Context())
+			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err
 			}

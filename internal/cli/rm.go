@@ -24,7 +24,7 @@ func newRmCmd(env *app.Env) *cobra.Command {
 			if !force {
 				o.Confirm = func(names []string) (bool, error) { return confirmRemove(env, names) }
 			}
-			st, err := env.StackForDown(cmd.Context())
+			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err
 			}

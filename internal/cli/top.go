@@ -13,7 +13,7 @@ func newTopCmd(env *app.Env) *cobra.Command {
 		Short:   "Show the processes running in the project's containers",
 		Example: "  mlstack top\n  mlstack top training",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := env.StackForDown(cmd.Context())
+			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err
 			}

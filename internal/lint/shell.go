@@ -3,6 +3,7 @@ package lint
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -402,7 +403,7 @@ func installsDependencies(prog string, args []string) bool {
 	case "conda", "mamba", "micromamba":
 		return sub == "install" || sub == "create" || sub == "env" || sub == "update"
 	case "poetry":
-		return sub == "install" && !contains(args, "--only-root")
+		return sub == "install" && !slices.Contains(args, "--only-root")
 	case "pipenv":
 		return sub == "install" || sub == "sync"
 	case "uv":
@@ -435,13 +436,4 @@ func firstArg(args []string) string {
 		}
 	}
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

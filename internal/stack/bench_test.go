@@ -34,13 +34,13 @@ func BenchmarkConfigHash(b *testing.B) {
 	}
 }
 
-// BenchmarkBuildSpec maps one service to its container create request, as up does per service.
-func BenchmarkBuildSpec(b *testing.B) {
+// BenchmarkContainerSpec maps one service to its container create request, as up does per service.
+func BenchmarkContainerSpec(b *testing.B) {
 	s := benchService()
-	s.Volumes[0].Source = b.TempDir() // BuildSpec checks that a bind source exists
+	s.Volumes[0].Source = b.TempDir() // ContainerSpec checks that a bind source exists
 	p := &types.Project{Name: "bench", WorkingDir: "/srv", Services: types.Services{s.Name: s}}
 	for b.Loop() {
-		if _, err := BuildSpec(SpecInput{Project: p, Service: s, Number: 1, ConfigHash: "x", ImageID: "sha256:0", APIVersion: "1.41"}); err != nil {
+		if _, err := ContainerSpec(SpecInput{Project: p, Service: s, Number: 1, ConfigHash: "x", ImageID: "sha256:0", APIVersion: "1.41"}); err != nil {
 			b.Fatal(err)
 		}
 	}

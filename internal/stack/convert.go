@@ -2,8 +2,10 @@ package stack
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,8 +79,8 @@ func VolumeName(p *types.Project, key string) string {
 	return p.Name + "_" + key
 }
 
-// BuildSpec maps a compose service to Engine API create requests.
-func BuildSpec(in SpecInput) (*Spec, error) {
+// ContainerSpec maps a compose service to Engine API create requests.
+func ContainerSpec(in SpecInput) (*Spec, error) {
 	s := in.Service
 	p := in.Project
 	name := in.Name
@@ -124,7 +126,7 @@ func BuildSpec(in SpecInput) (*Spec, error) {
 
 	env := []string{}
 	hasUnbuffered := false
-	for _, k := range sortedKeys(s.Environment) {
+	for _, k := range slices.Sorted(maps.Keys(s.Environment)) {
 		v := s.Environment[k]
 		if k == "PYTHONUNBUFFERED" {
 			hasUnbuffered = true
@@ -257,7 +259,7 @@ func BuildSpec(in SpecInput) (*Spec, error) {
 		path, opts, _ := strings.Cut(t, ":")
 		host.Tmpfs[path] = opts
 	}
-	for _, u := range sortedUlimits(s.Ulimits) {
+	for _, u := range slices.Sorted(maps.Keys(s.Ulimits)) {
 		l := s.Ulimits[u]
 		soft, hard := int64(l.Soft), int64(l.Hard)
 		if l.Single != 0 {
@@ -411,7 +413,7 @@ func resources(s types.ServiceConfig) container.Resources {
 
 func extraHosts(h types.HostsList) []string {
 	var out []string
-	for _, host := range sortedKeysList(h) {
+	for _, host := range slices.Sorted(maps.Keys(h)) {
 		for _, ip := range h[host] {
 			out = append(out, host+":"+ip)
 		}
@@ -665,40 +667,13 @@ func fileMounts(p *types.Project, s types.ServiceConfig, spec *Spec) error {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeysList(m types.HostsList) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedUlimits(m map[string]*types.UlimitsConfig) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // humanBytes prints a byte count for messages.
 func humanBytes(n int64) string { return units.HumanSize(float64(n)) }
 
 // WriteFiles writes Spec.Files (configs and secrets given as content or environment) so that their
 // bind mounts have a source; the directory is private to the user, the files read-only.
 func (sp *Spec) WriteFiles() error {
-	for _, path := range sortedKeys(sp.Files) {
+	for _, path := range slices.Sorted(maps.Keys(sp.Files)) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}

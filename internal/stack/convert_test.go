@@ -32,9 +32,9 @@ func load(t *testing.T, dir, yaml string, env map[string]string) *types.Project 
 
 func specOf(t *testing.T, dir string, p *types.Project, service string) *Spec {
 	t.Helper()
-	sp, err := BuildSpec(SpecInput{Project: p, Service: p.Services[service], Number: 1, APIVersion: "1.41"})
+	sp, err := ContainerSpec(SpecInput{Project: p, Service: p.Services[service], Number: 1, APIVersion: "1.41"})
 	if err != nil {
-		t.Fatalf("BuildSpec: %v", err)
+		t.Fatalf("ContainerSpec: %v", err)
 	}
 	return sp
 }
@@ -259,7 +259,7 @@ func TestBuildSpecErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			p := load(t, dir, tt.yaml, nil)
-			_, err := BuildSpec(SpecInput{Project: p, Service: p.Services["s"], Number: 1})
+			_, err := ContainerSpec(SpecInput{Project: p, Service: p.Services["s"], Number: 1})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
 			}

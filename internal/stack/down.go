@@ -3,6 +3,8 @@ package stack
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -48,7 +50,7 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 		}
 		byService[svc] = append(byService[svc], c)
 	}
-	names := sortedKeys(byService)
+	names := slices.Sorted(maps.Keys(byService))
 	// Stops run all at once (they mostly wait out grace periods); removals, which tear down network
 	// endpoints inside the engine, are bounded: a burst of a hundred at once has left Docker 20.10
 	// with networks it believes still have endpoints.

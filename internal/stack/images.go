@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
@@ -145,7 +147,7 @@ func (s *Stack) removeImages(ctx context.Context, mode string, cs []container.Su
 			refs[c.Image] = true
 		}
 	}
-	for _, ref := range sortedKeys(refs) {
+	for _, ref := range slices.Sorted(maps.Keys(refs)) {
 		if strings.HasPrefix(ref, "sha256:") {
 			continue // an untagged image: nothing of the project's to remove by name
 		}

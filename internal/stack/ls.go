@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,13 +59,13 @@ func ListProjects(ctx context.Context, eng *engine.Client, o LsOptions) ([]Proje
 		}
 		a.states[c.State]++
 		for _, f := range strings.Split(c.Labels[labels.ConfigFiles], ",") {
-			if f != "" && !contains(a.files, f) {
+			if f != "" && !slices.Contains(a.files, f) {
 				a.files = append(a.files, f)
 			}
 		}
 	}
 	out := make([]ProjectView, 0, len(byProject))
-	for _, p := range sortedKeys(byProject) {
+	for _, p := range slices.Sorted(maps.Keys(byProject)) {
 		a := byProject[p]
 		out = append(out, ProjectView{Name: p, Status: CombinedStatus(a.states), ConfigFiles: strings.Join(a.files, ",")})
 	}
@@ -104,13 +106,4 @@ func WriteProjects(w io.Writer, table func([][]string), views []ProjectView, o L
 		return nil
 	}
 	return fmt.Errorf("unknown --format %q: use table or json", o.Format)
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

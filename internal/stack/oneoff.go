@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -316,7 +318,7 @@ func (s *Stack) upDependencies(ctx context.Context, svc types.ServiceConfig, o O
 func (s *Stack) WaitConditions(ctx context.Context, svc types.ServiceConfig) error {
 	tr := Track(ctx, s.Eng, s.Name())
 	defer tr.Close()
-	for _, d := range sortedKeys(svc.DependsOn) {
+	for _, d := range slices.Sorted(maps.Keys(svc.DependsOn)) {
 		c := svc.DependsOn[d]
 		if c.Condition != graph.Healthy && c.Condition != graph.Completed {
 			continue
@@ -373,7 +375,7 @@ type oneOff struct {
 }
 
 func (j *oneOff) create(ctx context.Context, devs []container.DeviceRequest) error {
-	spec, err := BuildSpec(SpecInput{
+	spec, err := ContainerSpec(SpecInput{
 		Project: j.proj, Service: j.svc, Number: 1, OneOff: true, Slug: j.slug, Name: j.name,
 		ConfigHash: j.hash, ImageID: j.imageID, DeviceRequests: devs, APIVersion: j.s.Eng.APIVersion,
 	})

@@ -3,7 +3,9 @@ package stack
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,9 +20,9 @@ import (
 func (s *Stack) preflight(ctx context.Context, plans map[string]*plan) error {
 	type hostPort struct{ ip, port, proto string }
 	owner := map[hostPort]string{}
-	for _, n := range sortedKeys(plans) {
+	for _, n := range slices.Sorted(maps.Keys(plans)) {
 		pl := plans[n]
-		if _, err := BuildSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: 1, ConfigHash: pl.hash, ImageID: pl.imageID, APIVersion: s.Eng.APIVersion}); err != nil {
+		if _, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: 1, ConfigHash: pl.hash, ImageID: pl.imageID, APIVersion: s.Eng.APIVersion}); err != nil {
 			return err
 		}
 		if err := checkRestart(pl.svc); err != nil {
@@ -84,7 +86,7 @@ func (s *Stack) checkPorts(plans map[string]*plan, existing map[string][]contain
 			}
 		}
 	}
-	for _, n := range sortedKeys(plans) {
+	for _, n := range slices.Sorted(maps.Keys(plans)) {
 		pl := plans[n]
 		for _, pc := range pl.svc.Ports {
 			if pc.Published == "" || strings.Contains(pc.Published, "-") {
@@ -116,7 +118,7 @@ func (s *Stack) checkPorts(plans map[string]*plan, existing map[string][]contain
 
 // checkNamesFree refuses a fixed container_name held by a container outside this project.
 func (s *Stack) checkNamesFree(ctx context.Context, plans map[string]*plan, existing map[string][]container.Summary) error {
-	for _, n := range sortedKeys(plans) {
+	for _, n := range slices.Sorted(maps.Keys(plans)) {
 		cn := plans[n].svc.ContainerName
 		if cn == "" {
 			continue
@@ -151,7 +153,7 @@ func (s *Stack) orphans(ctx context.Context, byService map[string][]container.Su
 	if err != nil {
 		return err
 	}
-	for _, svc := range sortedKeys(byService) {
+	for _, svc := range slices.Sorted(maps.Keys(byService)) {
 		if _, ok := p.Services[svc]; ok {
 			continue
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,7 +94,7 @@ func view(c container.Summary) ContainerView {
 	sort.Strings(ls)
 	v.Labels = strings.Join(ls, ",")
 	if c.NetworkSettings != nil {
-		v.Networks = strings.Join(sortedKeys(c.NetworkSettings.Networks), ",")
+		v.Networks = strings.Join(slices.Sorted(maps.Keys(c.NetworkSettings.Networks)), ",")
 	}
 	return v
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,7 +43,7 @@ func (s *Stack) usedNetworks(targets []string) []string {
 			used[k] = true
 		}
 	}
-	return sortedKeys(used)
+	return slices.Sorted(maps.Keys(used))
 }
 
 // checkNetworks returns the networks to create; a missing external network, or a network of the
@@ -115,7 +117,7 @@ func (s *Stack) checkVolumes(ctx context.Context, targets []string) ([]string, e
 		}
 	}
 	var missing []string
-	for _, key := range sortedKeys(used) {
+	for _, key := range slices.Sorted(maps.Keys(used)) {
 		cfg := p.Volumes[key]
 		volName := VolumeName(p, key)
 		existing, err := s.Eng.VolumeInspect(ctx, volName)

@@ -3,6 +3,8 @@ package stack
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
@@ -51,7 +53,7 @@ func (s *Stack) Start(ctx context.Context, o StartOptions) error {
 		return fmt.Errorf("project %q has no container to start; run `mlstack up` to create them", s.Name())
 	}
 	return s.Up(ctx, UpOptions{
-		Services:   sortedKeys(images),
+		Services:   slices.Sorted(maps.Keys(images)),
 		NoDeps:     true,
 		NoRecreate: true,
 		Detach:     true,

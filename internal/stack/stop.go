@@ -3,6 +3,8 @@ package stack
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/docker/docker/api/types/container"
 
@@ -57,7 +59,7 @@ func (s *Stack) walkContainers(ctx context.Context, cs []container.Summary, reve
 	}
 	var inGraph, rest []string
 	g, gerr := graph.New(s.Project.Services)
-	for _, n := range sortedKeys(byService) {
+	for _, n := range slices.Sorted(maps.Keys(byService)) {
 		if _, ok := s.Project.Services[n]; ok && gerr == nil {
 			inGraph = append(inGraph, n)
 		} else {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -383,7 +385,7 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 		}
 		s.UI.Status("Container "+cname, "Recreate")
 	}
-	spec, err := BuildSpec(SpecInput{Project: s.Project.Project, Service: svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: pl.devices, APIVersion: s.Eng.APIVersion})
+	spec, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: pl.devices, APIVersion: s.Eng.APIVersion})
 	if err != nil {
 		return "", false, err
 	}
@@ -418,7 +420,7 @@ func (r *run) retryWithoutGPU(ctx context.Context, pl *plan, num int, cname stri
 	s := r.s
 	// Further containers of the service (scale) start on CPU at once.
 	pl.devices = reqs
-	spec, err := BuildSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: reqs, APIVersion: s.Eng.APIVersion})
+	spec, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: reqs, APIVersion: s.Eng.APIVersion})
 	if err != nil {
 		return "", false, err
 	}
@@ -453,7 +455,7 @@ func (s *Stack) createContainer(ctx context.Context, service string, spec *Spec)
 	for _, w := range resp.Warnings {
 		s.UI.Warn("service %q: %s", service, w)
 	}
-	for _, netName := range sortedKeys(spec.ExtraNets) {
+	for _, netName := range slices.Sorted(maps.Keys(spec.ExtraNets)) {
 		if err := s.Eng.NetworkConnect(ctx, netName, resp.ID, spec.ExtraNets[netName]); err != nil {
 			_ = s.Eng.ContainerRemove(context.WithoutCancel(ctx), resp.ID, container.RemoveOptions{Force: true})
 			return "", fmt.Errorf("create service %q: connect to network %s: %w", service, netName, err)

@@ -4,6 +4,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,7 +180,7 @@ func applyReplay(u *ui.Streams, job *stack.OneOffOptions, rec *runs.Record) {
 		}
 	}
 	var env, fromEnv, missing []string
-	for _, k := range sortedKeys(rec.Env) {
+	for _, k := range slices.Sorted(maps.Keys(rec.Env)) {
 		v := rec.Env[k]
 		if slices.Contains(rec.Masked, k) {
 			cur, ok := os.LookupEnv(k)
@@ -220,13 +221,4 @@ func hasEnv(svc types.ServiceConfig, job stack.OneOffOptions, key string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
