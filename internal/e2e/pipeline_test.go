@@ -28,8 +28,8 @@ services:
 `
 
 // The README's loop on a build: service: up, train (builds), edit the code, train again runs the
-// edit; the run record names the image that ran; an unchanged tree is not built again; --replay
-// never builds; a service with the same build section shares the one build.
+// edit; the run record names the image that ran; an unchanged tree is not built again; --no-build
+// and --replay never build; a service with the same build section shares the one build.
 func TestTrainBuildsWhatChanged(t *testing.T) {
 	p := testenv.NewProject(t, pipelineCompose)
 	removeProjectImages(t, p)
@@ -68,6 +68,10 @@ func TestTrainBuildsWhatChanged(t *testing.T) {
 	}
 
 	p.Write("src/model.txt", "model v3\n")
+	r = p.MustRun("train", "--no-build")
+	if strings.Contains(r.Stdout, "Step ") || !strings.Contains(r.Stdout, "model v2") {
+		t.Errorf("train --no-build built or did not run the existing image:\n%s", r.Stdout)
+	}
 	r = p.MustRun("train", "--replay", "latest")
 	if strings.Contains(r.Stdout, "Step ") || !strings.Contains(r.Stdout, "model v2") {
 		t.Errorf("--replay built or did not run the recorded image:\n%s", r.Stdout)
