@@ -223,3 +223,30 @@ func TestBatcherRescanOnOverflow(t *testing.T) {
 		t.Error("rescan repeated")
 	}
 }
+
+// TestBatcherSendsLinksAndNothingBelowThem checks a directory replaced by a symlink while events
+// under it are pending yields the link alone, and links to directories are changes of their own.
+func TestBatcherSendsLinksAndNothingBelowThem(t *testing.T) {
+	dir, outside := tree(t), tree(t)
+	writeFile(t, filepath.Join(dir, "pkg/model.py"), "x")
+	writeFile(t, filepath.Join(outside, "model.py"), "host secret")
+	r := syncRule(t, dir)
+	b := NewBatcher([]*Rule{r}, Options{})
+	b.Add(ev(filepath.Join(dir, "pkg/model.py"), fsnotify.Write), ms(0))
+	if err := os.RemoveAll(filepath.Join(dir, "pkg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "pkg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc", filepath.Join(dir, "etc")); err != nil {
+		t.Fatal(err)
+	}
+	b.Add(ev(filepath.Join(dir, "pkg"), fsnotify.Create), ms(1))
+	b.Add(ev(filepath.Join(dir, "etc"), fsnotify.Create), ms(2))
+	got := summary(b.Flush())
+	want := []string{"sync write /app/etc", "sync write /app/pkg"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("flush = %q, want %q", got, want)
+	}
+}

@@ -69,9 +69,11 @@ func (o owners) of(p string) *syncd.Owner {
 	return owner
 }
 
-// writeOp copies host path host to container path ctr with the owner ctr gets.
-func (o owners) writeOp(host, ctr string) syncd.Op {
+// writeOp copies host path host (read without following a symlink out of root) to container path
+// ctr with the owner ctr gets.
+func (o owners) writeOp(root, host, ctr string) syncd.Op {
 	op := syncd.WriteOp(host, ctr)
+	op.Root = root
 	op.Owner = o.of(ctr)
 	return op
 }
@@ -83,7 +85,7 @@ func changeOps(changes []Change, o owners) []syncd.Op {
 		if c.Kind == Remove {
 			ops = append(ops, syncd.RemoveOp(c.ContainerPath))
 		} else {
-			ops = append(ops, o.writeOp(c.HostPath, c.ContainerPath))
+			ops = append(ops, o.writeOp(c.Root, c.HostPath, c.ContainerPath))
 		}
 	}
 	return ops
@@ -109,7 +111,7 @@ func treeOps(r *Rule, host, ctr []syncd.Entry, fileRule, prune bool, o owners) [
 		}
 	}
 	for _, w := range writes {
-		ops = append(ops, o.writeOp(filepath.Join(r.Path, filepath.FromSlash(w)), path.Join(r.Target, w)))
+		ops = append(ops, o.writeOp(r.Path, filepath.Join(r.Path, filepath.FromSlash(w)), path.Join(r.Target, w)))
 	}
 	return ops
 }
@@ -123,19 +125,19 @@ func onlyRoot(es []syncd.Entry) []syncd.Entry {
 	return nil
 }
 
-// replayOps carries the paths changed since watching began (container path → host path) to a
-// container that was down or recreated: removes of the paths the host lacks now and, when no tree
+// replayOps carries the changes made since watching began (by container path) to a container
+// that was down or recreated: removes of the paths the host lacks now and, when no tree
 // comparison ran (rewrite), writes of the rest. Paths the tree comparison already covered are skipped.
-func replayOps(dirty map[string]string, covered map[string]bool, exists func(host string) bool, rewrite bool, o owners) []syncd.Op {
+func replayOps(dirty map[string]Change, covered map[string]bool, exists func(host string) bool, rewrite bool, o owners) []syncd.Op {
 	var removes, writes []syncd.Op
-	for cp, hp := range dirty {
+	for cp, c := range dirty {
 		if covered[cp] {
 			continue
 		}
-		if !exists(hp) {
+		if !exists(c.HostPath) {
 			removes = append(removes, syncd.RemoveOp(cp))
 		} else if rewrite {
-			writes = append(writes, o.writeOp(hp, cp))
+			writes = append(writes, o.writeOp(c.Root, c.HostPath, cp))
 		}
 	}
 	byPath := func(ops []syncd.Op) {

@@ -88,11 +88,11 @@ func TestChangeOps(t *testing.T) {
 	u := &syncd.Owner{UID: 1, GID: 2}
 	got := changeOps([]Change{
 		{Kind: Remove, HostPath: "/h/old", ContainerPath: "/app/old"},
-		{Kind: Write, HostPath: "/h/new", ContainerPath: "/app/new"},
+		{Kind: Write, HostPath: "/h/new", ContainerPath: "/app/new", Root: "/h"},
 	}, owners{"/app": u})
 	want := []syncd.Op{
 		{Kind: syncd.OpRemove, Path: "/app/old"},
-		{Kind: syncd.OpWrite, Path: "/app/new", Source: "/h/new", Owner: u},
+		{Kind: syncd.OpWrite, Path: "/app/new", Source: "/h/new", Root: "/h", Owner: u},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("changeOps = %+v, want %+v", got, want)
@@ -136,7 +136,10 @@ func TestTreeOps(t *testing.T) {
 }
 
 func TestReplayOps(t *testing.T) {
-	dirty := map[string]string{"/app/b": "/h/b", "/app/a": "/h/a", "/app/gone": "/h/gone", "/app/done": "/h/done"}
+	dirty := map[string]Change{}
+	for _, n := range []string{"b", "a", "gone", "done"} {
+		dirty["/app/"+n] = Change{Kind: Write, HostPath: "/h/" + n, ContainerPath: "/app/" + n, Root: "/h"}
+	}
 	exists := func(p string) bool { return p != "/h/gone" }
 	covered := map[string]bool{"/app/done": true}
 	kinds := func(ops []syncd.Op) []string {

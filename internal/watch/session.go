@@ -51,9 +51,9 @@ type service struct {
 	rules []*Rule
 	// roots are the container targets of the sync rules, which the helper may change.
 	roots []string
-	// dirty remembers every container path changed since watching began (→ host path), so a
+	// dirty remembers the last change of every container path since watching began, so a
 	// container that was down or recreated is brought up to date.
-	dirty map[string]string
+	dirty map[string]Change
 	ctrs  map[string]*target
 }
 
@@ -138,7 +138,7 @@ func newService(svc types.ServiceConfig) (*service, error) {
 	if err != nil {
 		return nil, err
 	}
-	sv := &service{name: n, rules: rules, dirty: map[string]string{}, ctrs: map[string]*target{}}
+	sv := &service{name: n, rules: rules, dirty: map[string]Change{}, ctrs: map[string]*target{}}
 	for _, r := range rules {
 		switch r.Action {
 		case types.WatchActionSync, types.WatchActionSyncRestart, types.WatchActionSyncExec:
@@ -366,7 +366,7 @@ func (s *session) apply(ctx context.Context, f Flush) {
 	for _, w := range works {
 		sv := s.services[w.service]
 		for _, c := range w.changes {
-			sv.dirty[c.ContainerPath] = c.HostPath
+			sv.dirty[c.ContainerPath] = c
 		}
 	}
 	if f.Rescan {

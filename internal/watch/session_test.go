@@ -356,7 +356,7 @@ func TestABrokenStreamDropsTheConnection(t *testing.T) {
 	if s.services["api"].ctrs["c1"].conn != nil {
 		t.Error("a broken stream was kept")
 	}
-	if s.services["api"].dirty[filepath.Join(ctr, "x.py")] == "" {
+	if s.services["api"].dirty[filepath.Join(ctr, "x.py")].HostPath == "" {
 		t.Error("the change was not remembered for the next start")
 	}
 }
