@@ -128,16 +128,6 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Flush) error {
 	}
 }
 
-// Run watches rules and sends their debounced changes to out until ctx ends.
-func Run(ctx context.Context, rules []*Rule, opts Options, out chan<- Flush) error {
-	w, err := NewWatcher(rules, opts)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	return w.Run(ctx, out)
-}
-
 // handle keeps the watch set in step with the tree and feeds the batcher.
 func (w *Watcher) handle(ev fsnotify.Event, now time.Time) error {
 	p := ev.Name
