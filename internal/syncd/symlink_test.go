@@ -207,6 +207,21 @@ func TestFileAndDirectoryReplaceEachOther(t *testing.T) {
 	if got := readFile(t, filepath.Join(s.app, "x")); got != "file again" {
 		t.Errorf("x = %q", got)
 	}
+	// A directory replaced by a link to one elsewhere: the link replaces the directory.
+	s.hostFile(t, "d/inner.py", "inner", 0o644)
+	if err := s.apply(t, WriteOp(filepath.Join(s.host, "d/inner.py"), filepath.Join(s.app, "d/inner.py"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(s.host, "d")); err != nil {
+		t.Fatal(err)
+	}
+	mustSymlink(t, "/etc", filepath.Join(s.host, "d"))
+	if err := s.apply(t, WriteOp(filepath.Join(s.host, "d"), filepath.Join(s.app, "d"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := readLink(t, filepath.Join(s.app, "d")); got != "/etc" {
+		t.Errorf("d -> %q", got)
+	}
 }
 
 func TestManifestAndDiffTreatLinksAsLinks(t *testing.T) {

@@ -164,11 +164,14 @@ func (b *Batcher) Flush() Flush {
 	return f
 }
 
+func (b *Batcher) belowLink(root, p string) bool { return belowLink(root, p, b.lstat) }
+
 // belowLink reports whether a directory between root and p is now a symlink,
-// as when a directory was replaced by a link while its events were pending.
-func (b *Batcher) belowLink(root, p string) bool {
+// as when a directory was replaced by a link while its events were pending:
+// p is then outside the tree, and the link itself is the change.
+func belowLink(root, p string, lstat func(string) (fs.FileInfo, error)) bool {
 	for d := filepath.Dir(p); d != root && d != filepath.Dir(d); d = filepath.Dir(d) {
-		if fi, err := b.lstat(d); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if fi, err := lstat(d); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return true
 		}
 	}

@@ -125,19 +125,33 @@ func onlyRoot(es []syncd.Entry) []syncd.Entry {
 	return nil
 }
 
+// hostState is what a replayed change's host path is now.
+type hostState int
+
+const (
+	hostPresent hostState = iota
+	hostAbsent
+	// hostBelowLink: a parent directory became a symlink; the link's own change carries it.
+	hostBelowLink
+)
+
 // replayOps carries the changes made since watching began (by container path) to a container
 // that was down or recreated: removes of the paths the host lacks now and, when no tree
-// comparison ran (rewrite), writes of the rest. Paths the tree comparison already covered are skipped.
-func replayOps(dirty map[string]Change, covered map[string]bool, exists func(host string) bool, rewrite bool, o owners) []syncd.Op {
+// comparison ran (rewrite), writes of the rest. Paths the tree comparison already covered, and
+// paths now below a symlink, are skipped.
+func replayOps(dirty map[string]Change, covered map[string]bool, state func(Change) hostState, rewrite bool, o owners) []syncd.Op {
 	var removes, writes []syncd.Op
 	for cp, c := range dirty {
 		if covered[cp] {
 			continue
 		}
-		if !exists(c.HostPath) {
+		switch state(c) {
+		case hostAbsent:
 			removes = append(removes, syncd.RemoveOp(cp))
-		} else if rewrite {
-			writes = append(writes, o.writeOp(c.Root, c.HostPath, cp))
+		case hostPresent:
+			if rewrite {
+				writes = append(writes, o.writeOp(c.Root, c.HostPath, cp))
+			}
 		}
 	}
 	byPath := func(ops []syncd.Op) {

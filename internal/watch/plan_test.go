@@ -137,10 +137,18 @@ func TestTreeOps(t *testing.T) {
 
 func TestReplayOps(t *testing.T) {
 	dirty := map[string]Change{}
-	for _, n := range []string{"b", "a", "gone", "done"} {
+	for _, n := range []string{"b", "a", "gone", "done", "link/x"} {
 		dirty["/app/"+n] = Change{Kind: Write, HostPath: "/h/" + n, ContainerPath: "/app/" + n, Root: "/h"}
 	}
-	exists := func(p string) bool { return p != "/h/gone" }
+	exists := func(c Change) hostState {
+		switch c.HostPath {
+		case "/h/gone":
+			return hostAbsent
+		case "/h/link/x":
+			return hostBelowLink
+		}
+		return hostPresent
+	}
 	covered := map[string]bool{"/app/done": true}
 	kinds := func(ops []syncd.Op) []string {
 		var out []string

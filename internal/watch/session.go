@@ -319,8 +319,7 @@ func (s *session) resync(ctx context.Context, sv *service, t *target) error {
 		}
 	}
 	if t.synced || len(sv.dirty) > 0 {
-		exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
-		ops = append(ops, replayOps(sv.dirty, covered, exists, s.o.NoInitialSync, t.owners)...)
+		ops = append(ops, replayOps(sv.dirty, covered, hostStateOf, s.o.NoInitialSync, t.owners)...)
 	}
 	first := !t.synced
 	t.synced = true
@@ -340,6 +339,16 @@ func (s *session) resync(ctx context.Context, sv *service, t *target) error {
 	}
 	s.out.result(s.who(sv, t), fmt.Sprintf("synced %s in %s (%s)", count(ops), millis(took), what))
 	return nil
+}
+
+func hostStateOf(c Change) hostState {
+	if belowLink(c.Root, c.HostPath, os.Lstat) {
+		return hostBelowLink
+	}
+	if _, err := os.Lstat(c.HostPath); err != nil {
+		return hostAbsent
+	}
+	return hostPresent
 }
 
 // diff lists rule r's host tree and its target in the container and returns the ops that make
