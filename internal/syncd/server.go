@@ -373,8 +373,9 @@ func mkdirParents(dir string, h *header, root bool) error {
 	return ignoreEPERM(os.Lchown(dir, idOr(h.UID), idOr(h.GID)), h, root)
 }
 
-// mkdirIn is mkdirParents inside r: a component that is a symlink leading out
-// of r fails instead of being followed.
+// mkdirIn is mkdirParents inside r. A component that is a file or a symlink
+// gives way to a directory, as the host has one there; no symlink is followed
+// out of r.
 func mkdirIn(r *os.Root, dir string, h *header, root bool) error {
 	if dir == "." {
 		return nil
