@@ -170,12 +170,15 @@ func (b *Batcher) belowLink(root, p string) bool { return belowLink(root, p, b.l
 // as when a directory was replaced by a link while its events were pending:
 // p is then outside the tree, and the link itself is the change.
 func belowLink(root, p string, lstat func(string) (fs.FileInfo, error)) bool {
-	for d := filepath.Dir(p); d != root && d != filepath.Dir(d); d = filepath.Dir(d) {
+	for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+		// Only directories strictly inside root count: above it is the user's own choice of path.
+		if rel, ok := within(root, d); !ok || rel == "." || d == filepath.Dir(d) {
+			return false
+		}
 		if fi, err := lstat(d); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return true
 		}
 	}
-	return false
 }
 
 // state reads what p is now. A symlink is a change of its own (it is synced

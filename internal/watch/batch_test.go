@@ -250,3 +250,34 @@ func TestBatcherSendsLinksAndNothingBelowThem(t *testing.T) {
 		t.Errorf("flush = %q, want %q", got, want)
 	}
 }
+
+func TestBelowLinkLooksOnlyInsideTheRoot(t *testing.T) {
+	links := map[string]bool{"/p/src/link": true, "/home": true}
+	lstat := func(p string) (os.FileInfo, error) {
+		if links[p] {
+			return linkInfo{}, nil
+		}
+		return nil, os.ErrNotExist
+	}
+	for _, tc := range []struct {
+		root, p string
+		want    bool
+	}{
+		{"/p/src", "/p/src/link/x.py", true},
+		{"/p/src", "/p/src/link/deep/x.py", true},
+		{"/p/src", "/p/src/link", false}, // the link itself is a change
+		{"/p/src", "/p/src/dir/x.py", false},
+		{"/home/u/src", "/home/u/src/x.py", false}, // a link above the root is the user's choice
+		{"/home/u/cfg.yaml", "/home/u/cfg.yaml", false},
+		{"", "/p/src/link/x.py", false},
+	} {
+		if got := belowLink(tc.root, tc.p, lstat); got != tc.want {
+			t.Errorf("belowLink(%q, %q) = %v, want %v", tc.root, tc.p, got, tc.want)
+		}
+	}
+}
+
+// linkInfo is the FileInfo of a symlink.
+type linkInfo struct{ os.FileInfo }
+
+func (linkInfo) Mode() os.FileMode { return os.ModeSymlink | 0o777 }
