@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -30,9 +32,13 @@ type Owner struct{ UID, GID int }
 type Op struct {
 	Kind OpKind
 	Path string
-	// Source is the host file whose content an OpWrite sends, read at send time.
+	// Source is the host path an OpWrite sends, read at send time: a file's content, a
+	// directory, or a symlink's target text (the link is sent as a link, never followed).
 	Source string
-	// Mode overrides the host file's permission bits for OpWrite, and sets them for OpMkdir.
+	// Root is the host directory Source lies in, which no symlink is followed out of (while
+	// resolving Source's parents); empty means Source's own directory.
+	Root string
+	// Mode overrides the host file's permission bits for OpWrite, and sets them for OpMkdir (0: the default 0755).
 	Mode fs.FileMode
 	// Owner, when set, is applied to the written, created or chowned path.
 	Owner *Owner
@@ -94,8 +100,10 @@ func (c *Client) Apply(ctx context.Context, b Batch) (time.Duration, error) {
 	start := time.Now()
 	_, err := c.exchange(ctx, func(id uint64) ([]string, error) {
 		var local []string
+		roots := hostRoots{}
+		defer roots.close()
 		for _, op := range b.Ops {
-			if err := c.send(op, &local); err != nil {
+			if err := c.send(op, roots, &local); err != nil {
 				return local, err
 			}
 		}
@@ -201,52 +209,104 @@ func (c *Client) readAck(id uint64) (*Ack, error) {
 	return ack, nil
 }
 
+// hostRoots are the host directories of one batch's ops, each opened once.
+type hostRoots map[string]*os.Root
+
+// open returns the root that op's Source lies in and Source's name inside it.
+func (h hostRoots) open(op Op) (*os.Root, string, error) {
+	dir := op.Root
+	if dir == "" {
+		dir = filepath.Dir(op.Source)
+	}
+	name, err := filepath.Rel(dir, op.Source)
+	if err != nil || name == ".." || strings.HasPrefix(name, ".."+string(filepath.Separator)) {
+		return nil, "", fmt.Errorf("%s is not inside %s", op.Source, dir)
+	}
+	if name == "." {
+		// The root itself: look at it from its parent, so a root that is a file works too.
+		dir, name = filepath.Dir(dir), filepath.Base(dir)
+	}
+	r := h[dir]
+	if r == nil {
+		if r, err = os.OpenRoot(dir); err != nil {
+			return nil, "", err
+		}
+		h[dir] = r
+	}
+	return r, name, nil
+}
+
+func (h hostRoots) close() {
+	for _, r := range h {
+		r.Close()
+	}
+}
+
 // send writes one op. Problems with the host file are collected in local
 // and do not stop the batch; only a broken stream returns an error.
-func (c *Client) send(op Op, local *[]string) error {
+func (c *Client) send(op Op, roots hostRoots, local *[]string) error {
 	h := &header{Op: string(op.Kind), Path: op.Path}
 	if op.Owner != nil {
 		h.UID, h.GID = &op.Owner.UID, &op.Owner.GID
 	}
 	if op.Kind != OpWrite {
-		h.Mode = uint32(op.Mode.Perm())
+		if op.Mode != 0 {
+			m := modeBits(op.Mode)
+			h.Mode = &m
+		}
 		return writeFrame(c.w, h)
 	}
-	fi, err := os.Stat(op.Source)
+	failed := func(err error) error {
+		*local = append(*local, fmt.Sprintf("write %q: %v", op.Path, err))
+		return nil
+	}
+	r, name, err := roots.open(op)
+	if errors.Is(err, fs.ErrNotExist) {
+		return writeFrame(c.w, &header{Op: opRemove, Path: op.Path})
+	}
+	if err != nil {
+		return failed(err)
+	}
+	fi, err := r.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		// Gone between the event and now: the container should not keep it.
 		return writeFrame(c.w, &header{Op: opRemove, Path: op.Path})
 	}
 	if err != nil {
-		*local = append(*local, fmt.Sprintf("write %q: %v", op.Path, err))
-		return nil
+		return failed(err)
 	}
-	mode := fi.Mode().Perm()
+	mode := modeBits(fi.Mode())
 	if op.Mode != 0 {
-		mode = op.Mode.Perm()
+		mode = modeBits(op.Mode)
 	}
-	h.Mode = uint32(mode)
-	if fi.IsDir() {
+	h.Mode = &mode
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		if h.Link, err = r.Readlink(name); err != nil {
+			return failed(err)
+		}
+		h.Op, h.Mode = opSymlink, nil
+		return writeFrame(c.w, h)
+	case fi.IsDir():
 		h.Op = opMkdir
 		return writeFrame(c.w, h)
+	case !fi.Mode().IsRegular():
+		return failed(fmt.Errorf("%s is not a regular file", op.Source))
 	}
-	if !fi.Mode().IsRegular() {
-		*local = append(*local, fmt.Sprintf("write %q: %s is not a regular file", op.Path, op.Source))
-		return nil
-	}
-	f, err := os.Open(op.Source)
+	f, err := r.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return writeFrame(c.w, &header{Op: opRemove, Path: op.Path})
 	}
 	if err != nil {
-		*local = append(*local, fmt.Sprintf("write %q: %v", op.Path, err))
-		return nil
+		return failed(err)
 	}
 	defer f.Close()
 	// Size and mtime come from the open file so they describe what is read.
 	if fi, err = f.Stat(); err != nil {
-		*local = append(*local, fmt.Sprintf("write %q: %v", op.Path, err))
-		return nil
+		return failed(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return failed(fmt.Errorf("%s is not a regular file", op.Source))
 	}
 	h.Size, h.MTime = fi.Size(), fi.ModTime().UnixNano()
 	if err := writeFrame(c.w, h); err != nil {

@@ -21,9 +21,9 @@ type ManifestOptions struct {
 	Skip func(rel string, isDir bool) bool
 }
 
-// Manifest lists every directory and regular file under root, sorted by path.
-// Symlinks to regular files are listed as the file they point to, because a
-// sync copies content; other symlinks and special files are left out. A
+// Manifest lists every directory, regular file and symlink under root, sorted
+// by path. Symlinks are listed as links (with their target text) and never
+// followed, so nothing outside root is read; special files are left out. A
 // missing root lists nothing; a root that is a file lists one entry ".".
 func Manifest(root string, opts ManifestOptions) ([]Entry, error) {
 	fi, err := os.Stat(root)
@@ -65,13 +65,8 @@ func Manifest(root string, opts ManifestOptions) ([]Entry, error) {
 		}
 		var fi fs.FileInfo
 		switch {
-		case d.IsDir() || d.Type().IsRegular():
+		case d.IsDir() || d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0:
 			fi, err = d.Info()
-		case d.Type()&fs.ModeSymlink != 0:
-			fi, err = os.Stat(p)
-			if err == nil && !fi.Mode().IsRegular() {
-				return nil
-			}
 		default:
 			return nil
 		}
@@ -98,9 +93,14 @@ func Manifest(root string, opts ManifestOptions) ([]Entry, error) {
 }
 
 func entryFor(p, rel string, fi fs.FileInfo, hash bool) (Entry, error) {
-	e := Entry{Path: rel, Mode: fi.Mode() &^ fs.ModeSymlink}
+	e := Entry{Path: rel, Mode: fi.Mode()}
 	if fi.IsDir() {
 		return e, nil
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		link, err := os.Readlink(p)
+		e.Link = link
+		return e, err
 	}
 	e.Size, e.MTime = fi.Size(), fi.ModTime().UnixNano()
 	if hash {
@@ -123,7 +123,8 @@ func entryFor(p, rel string, fi fs.FileInfo, hash bool) (Entry, error) {
 // container) and to remove (only in the container, or of the wrong type).
 // Paths for which ignore returns true are neither written nor removed, so
 // ignored container content such as installed packages survives a prune.
-// Apply removes before writes: a path that changed type is in both lists.
+// Apply removes before writes: a path that changed type (file, directory,
+// symlink) is in both lists.
 // A removed directory is listed once, without its contents.
 func Diff(host, container []Entry, ignore func(rel string) bool) (write []string, remove []string) {
 	if ignore == nil {
@@ -145,10 +146,10 @@ func Diff(host, container []Entry, ignore func(rel string) bool) (write []string
 		switch {
 		case !ok:
 			write = append(write, h.Path)
-		case h.IsDir() != c.IsDir():
+		case kind(h) != kind(c):
 			remove = append(remove, h.Path)
 			write = append(write, h.Path)
-		case !h.IsDir() && differs(h, c):
+		case differs(h, c):
 			write = append(write, h.Path)
 		}
 	}
@@ -161,8 +162,20 @@ func Diff(host, container []Entry, ignore func(rel string) bool) (write []string
 	return write, topmost(remove)
 }
 
+// kind is an entry's type: directory, symlink or regular file.
+func kind(e Entry) fs.FileMode { return e.Mode.Type() & (fs.ModeDir | fs.ModeSymlink) }
+
+// differs compares two entries of the same kind: a link by its target text, a
+// directory by its mode, a file by mode, size and content (or mtime).
 func differs(h, c Entry) bool {
-	if h.Size != c.Size || h.Mode.Perm() != c.Mode.Perm() {
+	switch {
+	case h.IsSymlink():
+		return h.Link != c.Link
+	case modeBits(h.Mode) != modeBits(c.Mode):
+		return true
+	case h.IsDir():
+		return false
+	case h.Size != c.Size:
 		return true
 	}
 	if h.SHA256 != "" && c.SHA256 != "" {

@@ -13,7 +13,7 @@ import (
 )
 
 // Version is the protocol version exchanged in the hello.
-const Version = 1
+const Version = 2
 
 // The stream from client to server is a sequence of frames. A frame is a
 // 4-byte big-endian length, a JSON header of that length and, for a write,
@@ -34,14 +34,18 @@ const (
 	opChown  = "chown"
 	opList   = "list"
 	opStat   = "stat"
-	opCommit = "commit"
+	// opSymlink makes Path a symbolic link whose target text is Link; the link is never followed.
+	opSymlink = "symlink"
+	opCommit  = "commit"
 )
 
 // header is the JSON part of a frame; which fields matter depends on Op.
 type header struct {
-	Op      string   `json:"op"`
-	Path    string   `json:"path,omitempty"`
-	Mode    uint32   `json:"mode,omitempty"`
+	Op   string `json:"op"`
+	Path string `json:"path,omitempty"`
+	// Mode is the permission bits (with setuid, setgid and sticky) in Unix numbering; nil keeps the default.
+	Mode    *uint32  `json:"mode,omitempty"`
+	Link    string   `json:"link,omitempty"`
 	UID     *int     `json:"uid,omitempty"`
 	GID     *int     `json:"gid,omitempty"`
 	Size    int64    `json:"size,omitempty"`
@@ -66,6 +70,8 @@ type Entry struct {
 	Mode   fs.FileMode `json:"m"`
 	MTime  int64       `json:"t,omitempty"`
 	SHA256 string      `json:"h,omitempty"`
+	// Link is a symlink's target text.
+	Link string `json:"l,omitempty"`
 	// UID and GID are the numeric owner; only a stat fills them in.
 	UID int `json:"u,omitempty"`
 	GID int `json:"g,omitempty"`
@@ -73,6 +79,39 @@ type Entry struct {
 
 // IsDir reports whether the entry is a directory.
 func (e Entry) IsDir() bool { return e.Mode.IsDir() }
+
+// IsSymlink reports whether the entry is a symbolic link.
+func (e Entry) IsSymlink() bool { return e.Mode&fs.ModeSymlink != 0 }
+
+// modeBits turns m's permission, setuid, setgid and sticky bits into Unix numbering.
+func modeBits(m fs.FileMode) uint32 {
+	b := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		b |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		b |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		b |= 0o1000
+	}
+	return b
+}
+
+// fileMode is the inverse of modeBits.
+func fileMode(b uint32) fs.FileMode {
+	m := fs.FileMode(b & 0o777)
+	if b&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if b&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if b&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
 
 // AckError reports the ops of one batch that the server (or the client, while
 // reading host files) could not apply; the rest of the batch was applied.

@@ -3,6 +3,8 @@ package syncd
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,7 +65,7 @@ func (s *server) handle(h *header) error {
 		s.errs, s.entries = nil, nil
 		return err
 	}
-	p, err := s.allowed(h.Path)
+	p, root, err := s.allowed(h.Path)
 	if err != nil {
 		s.fail(h.Op, h.Path, err)
 		if h.Op == opWrite {
@@ -72,18 +74,6 @@ func (s *server) handle(h *header) error {
 		return nil
 	}
 	switch h.Op {
-	case opWrite:
-		werr, serr := s.write(p, h)
-		if werr != nil {
-			s.fail(h.Op, p, werr)
-		}
-		return serr
-	case opMkdir:
-		err = s.mkdir(p, h)
-	case opRemove:
-		err = s.remove(p)
-	case opChown:
-		err = s.chown(p, h)
 	case opStat:
 		var e Entry
 		e, err = statOwner(p)
@@ -94,6 +84,12 @@ func (s *server) handle(h *header) error {
 		var entries []Entry
 		entries, err = Manifest(p, ManifestOptions{Hash: h.Hash})
 		s.entries = append(s.entries, entries...)
+	case opWrite, opMkdir, opRemove, opChown, opSymlink:
+		var serr error
+		err, serr = s.change(p, root, h)
+		if serr != nil {
+			return serr
+		}
 	default:
 		// An unknown op without content is skippable; one with content
 		// would desync the stream, so drain it too.
@@ -106,6 +102,44 @@ func (s *server) handle(h *header) error {
 		s.fail(h.Op, p, err)
 	}
 	return nil
+}
+
+// change applies an op that changes the tree. It works through an os.Root at the hello root that
+// holds p (or, for the root itself, at its parent), so no symlink below the root, such as one a
+// sync put there, is ever followed out of it. werr is a failure of this op; serr means the stream broke.
+func (s *server) change(p, root string, h *header) (werr, serr error) {
+	dir, name := root, ""
+	if p == root {
+		dir, name = filepath.Dir(root), filepath.Base(root)
+	} else {
+		name, _ = filepath.Rel(root, p)
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if h.Op == opRemove {
+			return nil, nil // nothing there to remove
+		}
+		// The target directory itself is the user's to name; it and its parents are made as before any sync.
+		if err := mkdirParents(dir, h, s.root); err != nil {
+			return err, s.discard(h.Size)
+		}
+	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return err, s.discard(h.Size)
+	}
+	defer r.Close()
+	switch h.Op {
+	case opWrite:
+		return s.write(r, name, h)
+	case opMkdir:
+		return s.mkdir(r, name, h), nil
+	case opRemove:
+		return r.RemoveAll(name), nil
+	case opChown:
+		return ignoreEPERM(r.Lchown(name, idOr(h.UID), idOr(h.GID)), h, s.root), nil
+	default:
+		return s.symlink(r, name, h), nil
+	}
 }
 
 func (s *server) handleHello(h *header) error {
@@ -150,45 +184,45 @@ func (s *server) fail(op, p string, err error) {
 var errOutsideRoots = errors.New("path outside the allowed roots")
 
 // allowed cleans p and checks it is inside one of the hello roots, so that a
-// path with ".." cannot reach outside the rule targets.
-func (s *server) allowed(p string) (string, error) {
+// path with ".." cannot reach outside the rule targets. It returns the
+// deepest root holding p.
+func (s *server) allowed(p string) (clean, root string, err error) {
 	if !s.hello {
-		return "", errors.New("no hello received")
+		return "", "", errors.New("no hello received")
 	}
 	if !path.IsAbs(p) {
-		return "", errors.New("path is not absolute")
+		return "", "", errors.New("path is not absolute")
 	}
 	p = path.Clean(p)
 	if p == "/" {
-		return "", errors.New("refusing to touch /")
+		return "", "", errors.New("refusing to touch /")
 	}
 	for _, r := range s.roots {
-		if r == "/" || p == r || strings.HasPrefix(p, r+"/") {
-			return filepath.FromSlash(p), nil
+		if (r == "/" || p == r || strings.HasPrefix(p, r+"/")) && len(r) > len(root) {
+			root = r
 		}
 	}
-	return "", errOutsideRoots
+	if root == "" {
+		return "", "", errOutsideRoots
+	}
+	return filepath.FromSlash(p), filepath.FromSlash(root), nil
 }
 
-// write stores the content that follows the header in a temp file next to p
-// and renames it over p, so a reader in the container never sees half a file.
-// werr is a failure of this op; serr means the stream broke.
-func (s *server) write(p string, h *header) (werr, serr error) {
-	dir := filepath.Dir(p)
-	if err := mkdirParents(dir, h, s.root); err != nil {
+// write stores the content that follows the header in a temp file next to name
+// and renames it over name, so a reader in the container never sees half a file.
+func (s *server) write(r *os.Root, name string, h *header) (werr, serr error) {
+	dir := filepath.Dir(name)
+	if err := mkdirIn(r, dir, h, s.root); err != nil {
 		return err, s.discard(h.Size)
 	}
 	// A directory where the host now has a file: rename cannot replace it.
-	if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
-		if err := os.RemoveAll(p); err != nil {
-			return err, s.discard(h.Size)
-		}
+	if err := removeDir(r, name); err != nil {
+		return err, s.discard(h.Size)
 	}
-	f, err := os.CreateTemp(dir, ".mlstack-sync-*")
+	f, tmp, err := createTemp(r, dir)
 	if err != nil {
 		return err, s.discard(h.Size)
 	}
-	tmp := f.Name()
 	werr, serr = s.copyTo(f, h.Size)
 	if werr == nil {
 		werr = finishFile(f, h, s.root)
@@ -196,33 +230,75 @@ func (s *server) write(p string, h *header) (werr, serr error) {
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
+	if werr == nil && h.MTime != 0 {
+		t := time.Unix(0, h.MTime)
+		werr = r.Chtimes(tmp, t, t)
+	}
 	if werr == nil {
-		werr = os.Rename(tmp, p)
+		werr = r.Rename(tmp, name)
 	}
 	if werr != nil || serr != nil {
-		_ = os.Remove(tmp)
+		_ = r.Remove(tmp)
 	}
 	return werr, serr
 }
 
-func finishFile(f *os.File, h *header, root bool) error {
-	mode := fs.FileMode(h.Mode).Perm()
-	if mode == 0 {
-		mode = 0o644
-	}
-	if err := f.Chmod(mode); err != nil {
+// symlink makes name a symbolic link to h.Link, replacing what is there; the
+// link's target is text and is never resolved here.
+func (s *server) symlink(r *os.Root, name string, h *header) error {
+	dir := filepath.Dir(name)
+	if err := mkdirIn(r, dir, h, s.root); err != nil {
 		return err
 	}
+	if err := removeDir(r, name); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, tempName())
+	if err := r.Symlink(h.Link, tmp); err != nil {
+		return err
+	}
+	err := ignoreEPERM(r.Lchown(tmp, idOr(h.UID), idOr(h.GID)), h, s.root)
+	if err == nil {
+		err = r.Rename(tmp, name)
+	}
+	if err != nil {
+		_ = r.Remove(tmp)
+	}
+	return err
+}
+
+// removeDir removes name when it is a directory (not a link to one), which a
+// rename cannot replace.
+func removeDir(r *os.Root, name string) error {
+	if fi, err := r.Lstat(name); err == nil && fi.IsDir() {
+		return r.RemoveAll(name)
+	}
+	return nil
+}
+
+func tempName() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return ".mlstack-sync-" + hex.EncodeToString(b[:])
+}
+
+func createTemp(r *os.Root, dir string) (*os.File, string, error) {
+	tmp := filepath.Join(dir, tempName())
+	f, err := r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	return f, tmp, err
+}
+
+// finishFile gives a written file its mode (0644 when the header has none) and owner.
+func finishFile(f *os.File, h *header, root bool) error {
+	mode := fs.FileMode(0o644)
+	if h.Mode != nil {
+		mode = fileMode(*h.Mode)
+	}
+	// Owner first: a chown clears setuid and setgid.
 	if err := ignoreEPERM(f.Chown(idOr(h.UID), idOr(h.GID)), h, root); err != nil {
 		return err
 	}
-	if h.MTime != 0 {
-		t := time.Unix(0, h.MTime)
-		if err := os.Chtimes(f.Name(), t, t); err != nil {
-			return err
-		}
-	}
-	return nil
+	return f.Chmod(mode)
 }
 
 // copyTo copies n content bytes from the stream into f. A failing f does
@@ -254,30 +330,34 @@ func (s *server) discard(n int64) error {
 	return err
 }
 
-func (s *server) mkdir(p string, h *header) error {
-	mode := fs.FileMode(h.Mode).Perm()
-	if mode == 0 {
-		mode = 0o755
-	}
-	if fi, err := os.Lstat(p); err == nil && !fi.IsDir() {
-		if err := os.Remove(p); err != nil {
-			return err
-		}
-	}
-	if err := os.MkdirAll(p, mode); err != nil {
+func (s *server) mkdir(r *os.Root, name string, h *header) error {
+	if err := mkdirIn(r, filepath.Dir(name), h, s.root); err != nil {
 		return err
 	}
-	if h.Mode != 0 {
-		if err := os.Chmod(p, mode); err != nil {
+	fi, err := r.Lstat(name)
+	if err == nil && !fi.IsDir() {
+		if err := r.Remove(name); err != nil {
 			return err
 		}
 	}
-	return ignoreEPERM(os.Lchown(p, idOr(h.UID), idOr(h.GID)), h, s.root)
+	if err != nil || !fi.IsDir() {
+		if err := r.Mkdir(name, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
+	if err := ignoreEPERM(r.Lchown(name, idOr(h.UID), idOr(h.GID)), h, s.root); err != nil {
+		return err
+	}
+	if h.Mode != nil {
+		return r.Chmod(name, fileMode(*h.Mode))
+	}
+	return nil
 }
 
 // mkdirParents creates dir and its missing parents, giving each new one the
 // op's owner: a file synced into a new nested directory must not leave
-// root-owned directories the container's user cannot write to.
+// root-owned directories the container's user cannot write to. It is for the
+// path down to a hello root; below one, mkdirIn does the same inside it.
 func mkdirParents(dir string, h *header, root bool) error {
 	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
 		return nil
@@ -293,13 +373,29 @@ func mkdirParents(dir string, h *header, root bool) error {
 	return ignoreEPERM(os.Lchown(dir, idOr(h.UID), idOr(h.GID)), h, root)
 }
 
-// remove deletes p and everything below it; a missing path is already removed.
-func (s *server) remove(p string) error {
-	return os.RemoveAll(p)
-}
-
-func (s *server) chown(p string, h *header) error {
-	return ignoreEPERM(os.Lchown(p, idOr(h.UID), idOr(h.GID)), h, s.root)
+// mkdirIn is mkdirParents inside r. A component that is a file or a symlink
+// gives way to a directory, as the host has one there; no symlink is followed
+// out of r.
+func mkdirIn(r *os.Root, dir string, h *header, root bool) error {
+	if dir == "." {
+		return nil
+	}
+	if fi, err := r.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	if err := mkdirIn(r, filepath.Dir(dir), h, root); err != nil {
+		return err
+	}
+	// A file or symlink where the host now has a directory gives way to it.
+	if fi, err := r.Lstat(dir); err == nil && !fi.IsDir() {
+		if err := r.Remove(dir); err != nil {
+			return err
+		}
+	}
+	if err := r.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return ignoreEPERM(r.Lchown(dir, idOr(h.UID), idOr(h.GID)), h, root)
 }
 
 // ignoreEPERM drops the permission error of a chown when the helper does not

@@ -292,19 +292,17 @@ func TestAckReportsFailuresAndStreamStaysUsable(t *testing.T) {
 	if err := os.MkdirAll(s.app, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// A regular file where a parent directory should be makes the write fail
-	// on the server after its content is already on the wire.
-	if err := os.WriteFile(filepath.Join(s.app, "blocker"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// A name longer than the file system allows makes the write fail on the
+	// server after its content is already on the wire.
+	long := strings.Repeat("x", 300) + ".py"
 	err := s.apply(t,
-		WriteOp(src, filepath.Join(s.app, "blocker/a.py")),
+		WriteOp(src, filepath.Join(s.app, long)),
 		WriteOp(filepath.Join(s.host, "unreadable-missing-dir/"), filepath.Join(s.app, "gone")),
 		WriteOp(src, filepath.Join(s.app, "b.py")),
 	)
 	var ackErr *AckError
-	if !errors.As(err, &ackErr) || len(ackErr.Errors) != 1 || !strings.Contains(ackErr.Errors[0], "blocker/a.py") {
-		t.Fatalf("want one error naming blocker/a.py, got %v", err)
+	if !errors.As(err, &ackErr) || len(ackErr.Errors) != 1 || !strings.Contains(ackErr.Errors[0], long) {
+		t.Fatalf("want one error naming the long name, got %v", err)
 	}
 	if got := readFile(t, filepath.Join(s.app, "b.py")); got != "a" {
 		t.Errorf("op after the failed one: %q", got)

@@ -54,6 +54,8 @@ type Change struct {
 	Kind          ChangeKind
 	HostPath      string
 	ContainerPath string
+	// Root is the rule's host path, which no symlink is followed out of when HostPath is read.
+	Root string
 }
 
 // Group is the changes of one flush that fall under one rule; the rule's
@@ -146,8 +148,9 @@ func (b *Batcher) Flush() Flush {
 			dirs[p] = true
 		}
 		for i, r := range b.rules {
-			if cp, ok := r.Match(p); ok {
-				groups[i] = append(groups[i], Change{Kind: kind, HostPath: p, ContainerPath: cp})
+			// Below a symlink is outside the tree: the link itself is the change.
+			if cp, ok := r.Match(p); ok && !b.belowLink(r.Path, p) {
+				groups[i] = append(groups[i], Change{Kind: kind, HostPath: p, ContainerPath: cp, Root: r.Path})
 			}
 		}
 	}
@@ -161,8 +164,25 @@ func (b *Batcher) Flush() Flush {
 	return f
 }
 
-// state reads what p is now. Symlinks to directories are skipped so a sync
-// never follows a link out of the watched tree.
+func (b *Batcher) belowLink(root, p string) bool { return belowLink(root, p, b.lstat) }
+
+// belowLink reports whether a directory between root and p is now a symlink,
+// as when a directory was replaced by a link while its events were pending:
+// p is then outside the tree, and the link itself is the change.
+func belowLink(root, p string, lstat func(string) (fs.FileInfo, error)) bool {
+	for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+		// Only directories strictly inside root count: above it is the user's own choice of path.
+		if rel, ok := within(root, d); !ok || rel == "." || d == filepath.Dir(d) {
+			return false
+		}
+		if fi, err := lstat(d); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return true
+		}
+	}
+}
+
+// state reads what p is now. A symlink is a change of its own (it is synced
+// as a link, whatever it points to), never a directory to look into.
 func (b *Batcher) state(p string, created bool) (kind ChangeKind, isDir, ok bool) {
 	fi, err := b.lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -174,11 +194,6 @@ func (b *Batcher) state(p string, created bool) (kind ChangeKind, isDir, ok bool
 	if err != nil {
 		// Unreadable now; a later event will tell.
 		return "", false, false
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		if target, err := os.Stat(p); err == nil && target.IsDir() {
-			return "", false, false
-		}
 	}
 	return Write, fi.IsDir(), true
 }

@@ -223,3 +223,61 @@ func TestBatcherRescanOnOverflow(t *testing.T) {
 		t.Error("rescan repeated")
 	}
 }
+
+// TestBatcherSendsLinksAndNothingBelowThem checks a directory replaced by a symlink while events
+// under it are pending yields the link alone, and links to directories are changes of their own.
+func TestBatcherSendsLinksAndNothingBelowThem(t *testing.T) {
+	dir, outside := tree(t), tree(t)
+	writeFile(t, filepath.Join(dir, "pkg/model.py"), "x")
+	writeFile(t, filepath.Join(outside, "model.py"), "host secret")
+	r := syncRule(t, dir)
+	b := NewBatcher([]*Rule{r}, Options{})
+	b.Add(ev(filepath.Join(dir, "pkg/model.py"), fsnotify.Write), ms(0))
+	if err := os.RemoveAll(filepath.Join(dir, "pkg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "pkg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc", filepath.Join(dir, "etc")); err != nil {
+		t.Fatal(err)
+	}
+	b.Add(ev(filepath.Join(dir, "pkg"), fsnotify.Create), ms(1))
+	b.Add(ev(filepath.Join(dir, "etc"), fsnotify.Create), ms(2))
+	got := summary(b.Flush())
+	want := []string{"sync write /app/etc", "sync write /app/pkg"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("flush = %q, want %q", got, want)
+	}
+}
+
+func TestBelowLinkLooksOnlyInsideTheRoot(t *testing.T) {
+	links := map[string]bool{"/p/src/link": true, "/home": true}
+	lstat := func(p string) (os.FileInfo, error) {
+		if links[p] {
+			return linkInfo{}, nil
+		}
+		return nil, os.ErrNotExist
+	}
+	for _, tc := range []struct {
+		root, p string
+		want    bool
+	}{
+		{"/p/src", "/p/src/link/x.py", true},
+		{"/p/src", "/p/src/link/deep/x.py", true},
+		{"/p/src", "/p/src/link", false}, // the link itself is a change
+		{"/p/src", "/p/src/dir/x.py", false},
+		{"/home/u/src", "/home/u/src/x.py", false}, // a link above the root is the user's choice
+		{"/home/u/cfg.yaml", "/home/u/cfg.yaml", false},
+		{"", "/p/src/link/x.py", false},
+	} {
+		if got := belowLink(tc.root, tc.p, lstat); got != tc.want {
+			t.Errorf("belowLink(%q, %q) = %v, want %v", tc.root, tc.p, got, tc.want)
+		}
+	}
+}
+
+// linkInfo is the FileInfo of a symlink.
+type linkInfo struct{ os.FileInfo }
+
+func (linkInfo) Mode() os.FileMode { return os.ModeSymlink | 0o777 }

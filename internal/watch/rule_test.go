@@ -27,8 +27,8 @@ func mustRule(t *testing.T, trig types.Trigger, contextDir string) *Rule {
 	return r
 }
 
-// project makes a build context with a .dockerignore like an ML repo's.
-func project(t *testing.T) string {
+// mlProject makes a build context with a .dockerignore like an ML repo's.
+func mlProject(t *testing.T) string {
 	t.Helper()
 	dir, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
@@ -39,7 +39,7 @@ func project(t *testing.T) string {
 }
 
 func TestMatchIgnoreIncludeMatrix(t *testing.T) {
-	proj := project(t)
+	proj := mlProject(t)
 	sync := mustRule(t, types.Trigger{Path: proj, Action: types.WatchActionSync, Target: "/app",
 		Ignore: []string{"node_modules/", ".venv/", "**/__pycache__"}}, proj)
 	include := mustRule(t, types.Trigger{Path: filepath.Join(proj, "src"), Action: types.WatchActionSyncRestart, Target: "/srv",
@@ -102,7 +102,7 @@ func TestMatchIgnoreIncludeMatrix(t *testing.T) {
 }
 
 func TestSkipDir(t *testing.T) {
-	proj := project(t)
+	proj := mlProject(t)
 	r := mustRule(t, types.Trigger{Path: proj, Action: types.WatchActionSync, Target: "/app",
 		Ignore: []string{"node_modules/", "runs/", "!runs/best/"}}, proj)
 	tests := []struct {
@@ -131,7 +131,7 @@ func TestSkipDir(t *testing.T) {
 }
 
 func TestRulesForService(t *testing.T) {
-	proj := project(t)
+	proj := mlProject(t)
 	svc := types.ServiceConfig{
 		Name: "api",
 		Develop: &types.DevelopConfig{Watch: []types.Trigger{
