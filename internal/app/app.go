@@ -32,7 +32,14 @@ type Env struct {
 func (e *Env) Load(ctx context.Context, services ...string) (*project.Project, error) {
 	o := e.Global.Project
 	o.Services = append(o.Services, services...)
-	return project.Load(ctx, o)
+	p, err := project.Load(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, el := range p.Ignored {
+		e.UI.Warn("%s: top-level element %q is not supported by mlstack yet and is ignored", p.RelFiles(), el)
+	}
+	return p, nil
 }
 
 // Connect connects to the engine.
