@@ -45,23 +45,12 @@ func newConfigCmd(env *app.Env) *cobra.Command {
 				}
 				return nil
 			}
-			pp := p.Project
-			if len(args) > 0 {
-				if pp, err = pp.WithSelectedServices(args); err != nil {
-					return err
-				}
-			}
-			var b []byte
-			switch format {
-			case "yaml", "":
-				b, err = pp.MarshalYAML()
-			case "json":
-				b, err = pp.MarshalJSON()
-			default:
+			if format != "yaml" && format != "json" {
 				return usageErr("unknown --format %q: use yaml or json", format)
 			}
+			b, err := p.Render(format, args)
 			if err != nil {
-				return fmt.Errorf("render project: %w", err)
+				return err
 			}
 			_, err = out.Write(b)
 			return err
