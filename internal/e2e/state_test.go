@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -62,5 +63,116 @@ func TestConcurrentProfileEnable(t *testing.T) {
 	}
 	if len(f.Enabled) != 40 {
 		t.Errorf("%d of 40 profiles enabled after 40 concurrent enables: %v", len(f.Enabled), f.Enabled)
+	}
+}
+
+// runNoName runs mlstack in the project's directory without -p: the name must come from elsewhere.
+func runNoName(t *testing.T, p *testenv.Project, args ...string) testenv.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, p.Bin, args...)
+	cmd.Dir = p.Dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "COMPOSE_PROJECT_NAME=")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := testenv.Result{Stdout: out.String(), Stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.Code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func mustNoName(t *testing.T, p *testenv.Project, args ...string) testenv.Result {
+	t.Helper()
+	r := runNoName(t, p, args...)
+	if r.Code != 0 {
+		t.Fatalf("mlstack %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+	}
+	return r
+}
+
+const teardownStack = `name: %s
+services:
+  web:
+    image: ${FIXTURE}
+    command: ["serve"]
+  worker:
+    image: ${FIXTURE}
+    command: ["sleep"]
+`
+
+// A corrupt profiles.json, .mlstack being a file, or a broken compose file never block the commands
+// that only need the project's name.
+func TestBrokenStateNeverBlocksTeardown(t *testing.T) {
+	p := testenv.NewProject(t, "services: {}\n")
+	p.Write("compose.yaml", fmt.Sprintf(teardownStack, p.Name))
+	mustNoName(t, p, "up", "-d")
+	state := filepath.Join(p.Dir, ".mlstack")
+	profiles := filepath.Join(state, "profiles.json")
+
+	// A corrupt state file: named with how to reset it; up refuses, ps and logs go on.
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(profiles, []byte(`{"enabled": ["monit`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runNoName(t, p, "up", "-d"); r.Code == 0 || !strings.Contains(r.Stderr, profiles) || !strings.Contains(r.Stderr, "rm "+profiles) {
+		t.Errorf("up with a corrupt %s: exit %d, stderr:\n%s\nwant a failure naming the file and how to reset it", profiles, r.Code, r.Stderr)
+	}
+	r := mustNoName(t, p, "ps")
+	if !strings.Contains(r.Stdout, "web") || !strings.Contains(r.Stderr, profiles) {
+		t.Errorf("ps with a corrupt state file: stdout:\n%s\nstderr:\n%s\nwant web listed and a warning naming the file", r.Stdout, r.Stderr)
+	}
+	mustNoName(t, p, "logs", "web")
+
+	// A broken compose file: the raw name: line still names the project.
+	p.Write("compose.yaml", fmt.Sprintf(teardownStack, p.Name)+"  broken: [\n")
+	r = mustNoName(t, p, "ps")
+	if !strings.Contains(r.Stdout, "worker") || !strings.Contains(r.Stderr, "compose.yaml") {
+		t.Errorf("ps with a broken compose file: stdout:\n%s\nstderr:\n%s\nwant worker listed and a warning naming compose.yaml", r.Stdout, r.Stderr)
+	}
+	mustNoName(t, p, "logs", "worker")
+	mustNoName(t, p, "stop", "worker")
+	mustNoName(t, p, "rm", "-f", "worker")
+	for _, c := range p.Containers() {
+		if strings.Contains(c.Names[0], "worker") {
+			t.Errorf("worker container %s left after stop and rm -f", c.Names[0])
+		}
+	}
+
+	// .mlstack being a file, and the compose file still broken: down removes everything.
+	if err := os.RemoveAll(state); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(state, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustNoName(t, p, "down")
+	if c, n, _ := testenv.Counts(t, p.Eng, p.Name); c+n != 0 {
+		t.Errorf("down left %d containers and %d networks", c, n)
+	}
+
+	// With the name nowhere to be found, the error says how to give it.
+	p.Write("compose.yaml", "services:\n  web: [\n")
+	if r := runNoName(t, p, "down"); r.Code == 0 || !strings.Contains(r.Stderr, "-p NAME") {
+		t.Errorf("down with a broken, nameless file: exit %d, stderr:\n%s\nwant a hint to pass -p", r.Code, r.Stderr)
+	}
+}
+
+// A .mlstack file (not a directory) is named, with what to do, by the commands that need the state.
+func TestStateDirIsAFile(t *testing.T) {
+	p := testenv.NewProject(t, "services:\n  web: {image: ${FIXTURE}, command: [serve]}\n")
+	p.Write(".mlstack", "oops")
+	r := p.Run("ps")
+	if r.Code != 0 {
+		t.Fatalf("ps with .mlstack a file: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, filepath.Join(p.Dir, ".mlstack")+" is a file") {
+		t.Errorf("ps did not say .mlstack is a file:\n%s", r.Stderr)
 	}
 }

@@ -234,8 +234,12 @@ func KnownProfiles(all types.Services) []string {
 // ServiceNames returns the enabled services' names, sorted.
 func (p *Project) ServiceNames() []string { return sortedKeys(p.Services) }
 
-// CheckServices returns an error naming the first unknown service, with the known ones listed.
+// CheckServices returns an error naming the first unknown service, with the known ones listed. A
+// project known only by name (Bare) has no list to check against: the engine's labels decide.
 func (p *Project) CheckServices(names []string) error {
+	if len(p.All) == 0 {
+		return nil
+	}
 	for _, n := range names {
 		if _, ok := p.Services[n]; ok {
 			continue

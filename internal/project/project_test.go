@@ -181,3 +181,27 @@ func TestCorruptProfilesFileIsNamedAndKept(t *testing.T) {
 		t.Errorf("the corrupt file was changed to %q", b)
 	}
 }
+
+func TestKnownName(t *testing.T) {
+	tests := []struct {
+		name, content, flag, env, want string
+	}{
+		{"-p wins", "name: fromfile\n", "flag", "fromenv", "flag"},
+		{"COMPOSE_PROJECT_NAME next", "name: fromfile\n", "", "fromenv", "fromenv"},
+		{"the raw name: of a broken file", "name: fraud-demo # ours\nservices:\n  a: [\n", "", "", "fraud-demo"},
+		{"quoted", "name: \"q_1\"\r\nservices: {}\n", "", "", "q_1"},
+		{"interpolated names are not literal", "name: ${X}\n", "", "", ""},
+		{"indented name: is a service field", "services:\n  a:\n    name: x\n", "", "", ""},
+		{"no name", "services: {}\n", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "compose.yaml", tt.content)
+			t.Setenv("COMPOSE_PROJECT_NAME", tt.env)
+			if got := KnownName(Options{Name: tt.flag, WorkingDir: dir}); got != tt.want {
+				t.Errorf("KnownName = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -62,13 +62,37 @@ func (s *State) readProfiles() (profilesFile, error) {
 		return f, nil
 	}
 	if err != nil {
-		return f, fmt.Errorf("read persisted profiles: %w", err)
+		return f, &StateError{Path: path, Err: err, Reset: s.resetHint(path)}
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		return f, fmt.Errorf("read %s: %w (delete it to reset profiles)", path, err)
+		return f, &StateError{Path: path, Err: err, Reset: "delete it to reset the persisted profiles: rm " + path}
 	}
 	return f, nil
 }
+
+// resetHint says how to get past an unreadable state file: .mlstack being a file is the usual cause.
+func (s *State) resetHint(path string) string {
+	if fi, err := os.Stat(s.Dir); err == nil && !fi.IsDir() {
+		return s.Dir + " is a file, but mlstack keeps its state in a directory of that name: move it away or delete it"
+	}
+	return "delete it to reset the persisted profiles: rm " + path
+}
+
+// StateError is a state file under .mlstack/ that cannot be read. Commands that only need the
+// project's name (down, ps, stop, rm, logs) go on without it, with a warning.
+type StateError struct {
+	Path  string
+	Err   error
+	Reset string // how to get past it, in words
+}
+
+// Error names the file, what is wrong and how to reset it.
+func (e *StateError) Error() string {
+	return fmt.Sprintf("read %s: %v (%s)", e.Path, e.Err, e.Reset)
+}
+
+// Unwrap returns the underlying error.
+func (e *StateError) Unwrap() error { return e.Err }
 
 // UpdateProfiles changes the persisted profiles under a lock (.mlstack/profiles.lock): change gets
 // the current enabled and disabled lists and returns the new ones, so concurrent updates never lose
