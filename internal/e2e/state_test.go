@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/mlstack/mlstack/internal/labels"
 	"github.com/mlstack/mlstack/internal/testenv"
 )
 
@@ -174,5 +180,66 @@ func TestStateDirIsAFile(t *testing.T) {
 	}
 	if !strings.Contains(r.Stderr, filepath.Join(p.Dir, ".mlstack")+" is a file") {
 		t.Errorf("ps did not say .mlstack is a file:\n%s", r.Stderr)
+	}
+}
+
+// Two checkouts of one project (one name, two directories) take turns on one engine: never two
+// networks with one name. A duplicate left from before is reported with the command that fixes it.
+func TestOneLockPerEngineAndProjectName(t *testing.T) {
+	const stack = "services:\n  web: {image: ${FIXTURE}, command: [serve]}\n  worker: {image: ${FIXTURE}, command: [sleep]}\n"
+	p := testenv.NewProject(t, stack)
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "compose.yaml"), []byte(strings.ReplaceAll(stack, "${FIXTURE}", p.Fixture)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for round := range 3 {
+		var wg sync.WaitGroup
+		for _, dir := range []string{p.Dir, other, p.Dir, other} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmd := p.Command(ctx, nil, "up", "-d")
+				cmd.Dir = dir
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("round %d: up -d in %s: %v\n%s", round, dir, err, out)
+				}
+			}()
+		}
+		wg.Wait()
+		nets, err := p.Eng.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", p.Name+"_default"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(nets) != 1 {
+			t.Fatalf("round %d: %d networks named %s_default after concurrent ups from two directories, want 1", round, len(nets), p.Name)
+		}
+		p.MustRun("down")
+	}
+
+	// A duplicate network, as the old race left them. The Go client always asks the engine to refuse
+	// duplicates below API 1.44, so the request is made raw.
+	for range 2 {
+		body := fmt.Sprintf(`{"Name": %q, "CheckDuplicate": false, "Labels": {%q: %q, %q: "default"}}`, p.Name+"_default", labels.Project, p.Name, labels.Network)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://engine/v1.41/networks/create", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := p.Eng.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create a duplicate network: %s: %s", resp.Status, b)
+		}
+	}
+	r := p.Run("up", "-d")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "2 networks are named "+p.Name+"_default") || !strings.Contains(r.Stderr, "docker network rm ") {
+		t.Errorf("up with a duplicate network: exit %d, stderr:\n%s\nwant the duplicates named with the command that removes them", r.Code, r.Stderr)
+	}
+	p.MustRun("down")
+	if _, n, _ := testenv.Counts(t, p.Eng, p.Name); n != 0 {
+		t.Errorf("down left %d networks of the duplicate pair", n)
 	}
 }
