@@ -4,9 +4,13 @@ package runs
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -38,10 +42,67 @@ type Record struct {
 	Host           string            `json:"host"`
 	MlstackVersion string            `json:"mlstack_version"`
 	LogFile        string            `json:"log_file"`
+	// Owner is the mlstack process that runs the job, "host:pid", so that another process tells a run
+	// in progress from one whose mlstack was killed.
+	Owner string `json:"owner,omitempty"`
+	// Lost is set when the job's container vanished before its end was recorded (mlstack was killed,
+	// then the container was removed): the exit code is unknown.
+	Lost bool `json:"lost,omitempty"`
 }
 
-// Finished reports whether the run has ended.
+// Finished reports whether the run has ended with a known exit code.
 func (r *Record) Finished() bool { return !r.FinishedAt.IsZero() }
+
+// Running reports whether the run is, as far as its record says, still going.
+func (r *Record) Running() bool { return !r.Finished() && !r.Lost }
+
+// Container is what the engine says about a run's container, for Reconcile.
+type Container struct {
+	Exists, Running bool
+	ExitCode        int
+	FinishedAt      time.Time
+}
+
+// Reconcile brings a record that says "running" in line with its container when the mlstack process
+// that ran it is gone: an exited container gives its exit code and end time, a vanished one makes
+// the run lost. It reports whether the record changed.
+func (r *Record) Reconcile(c Container, ownerAlive bool) bool {
+	if !r.Running() || ownerAlive || c.Running {
+		return false
+	}
+	if !c.Exists {
+		r.Lost = true
+		return true
+	}
+	at := c.FinishedAt
+	if at.IsZero() || at.Before(r.StartedAt) {
+		at = r.StartedAt
+	}
+	r.Finish(at, c.ExitCode)
+	return true
+}
+
+// OwnerAlive reports whether the process named by Owner still runs on this host (a process on
+// another host cannot be checked and counts as gone).
+func (r *Record) OwnerAlive() bool {
+	host, pidText, ok := strings.Cut(r.Owner, ":")
+	me, _ := os.Hostname()
+	if !ok || host != me {
+		return false
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 {
+		return false
+	}
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// OwnerHere is the Owner value for this process.
+func OwnerHere() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
 
 // Finish sets the end time, the duration and the exit code.
 func (r *Record) Finish(at time.Time, exitCode int) {

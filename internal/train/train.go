@@ -67,13 +67,20 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	st := &stack.Stack{Eng: eng, Project: p, UI: u}
-	svc := p.Services[service]
-
 	store := runs.Store{Dir: p.State.RunsDir()}
 	if err := p.State.Ensure(); err != nil {
 		return 0, err
 	}
+	tidy(ctx, u, eng, store, p.Name)
+	// `mlstack train | head` must not end the run: once stdout's reader is gone the output still
+	// goes to the run's log, and the record completes.
+	ju := *u
+	ju.Out = &pipeTolerant{w: u.Out, gone: func(err error) {
+		u.Notice("stdout closed (%v): the job goes on; its output is kept in the run's log", err)
+	}}
+	st := &stack.Stack{Eng: eng, Project: p, UI: &ju}
+	svc := p.Services[service]
+
 	commit, dirty, inGit := runs.GitState(ctx, p.WorkingDir)
 	if replay != nil {
 		applyReplay(u, &o.Job, replay)
@@ -112,7 +119,7 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 	}
 	rec := &runs.Record{
 		ID: id, Project: p.Name, Service: service, Host: host, MlstackVersion: app.Version,
-		LogFile: filepath.Join(project.StateDirName, "runs", id+".log"),
+		LogFile: filepath.Join(project.StateDirName, "runs", id+".log"), Owner: runs.OwnerHere(),
 	}
 	if inGit {
 		rec.GitCommit, rec.GitDirty = commit, &dirty
@@ -158,6 +165,21 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 		u.Info("Run %s: exit code %d after %s (`mlstack runs show %s`)", id, code, rec.Duration().Round(100*time.Millisecond), id)
 	}
 	return code, runErr
+}
+
+// tidy settles the records of runs whose mlstack was killed and removes their exited containers,
+// before a new run; what it cannot do is a warning, never a reason not to train.
+func tidy(ctx context.Context, u *ui.Streams, eng Containers, store runs.Store, project string) {
+	if _, err := Reconcile(ctx, eng, store); err != nil {
+		u.Warn("check earlier runs against the engine: %v", err)
+	}
+	removed, err := RemoveFinished(ctx, eng, store, project)
+	if err != nil {
+		u.Warn("%v", err)
+	}
+	for _, n := range removed {
+		u.Status("Container "+n, "Removed (finished run)")
+	}
 }
 
 // applyReplay sets the job to the recorded run's image, entrypoint, command and environment.
