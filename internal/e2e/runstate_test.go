@@ -150,3 +150,49 @@ func TestKilledTrainIsReconciled(t *testing.T) {
 		t.Errorf("runs does not say lost:\n%s", p.MustRun("runs").Stdout)
 	}
 }
+
+// Secrets are masked in records (names, URLs, flags), and a replay restores them from the
+// environment or refuses: a job never gets "***".
+func TestSecretsMaskedAndReplayed(t *testing.T) {
+	p := testenv.NewProject(t, `
+services:
+  job:
+    image: ${FIXTURE}
+    command: ["env"]
+  flags:
+    image: ${FIXTURE}
+    command: ["exit", "--message", "--token=abc"]
+`)
+	r := p.MustRun("train", "-e", "OPENAI_APIKEY=k1", "-e", "DB_URL=postgres://ml:pw1@db/ml", "-e", "TOKENIZERS_PARALLELISM=false", "job")
+	if !strings.Contains(r.Stdout, "OPENAI_APIKEY=k1") {
+		t.Fatalf("the job did not get its environment:\n%s", r.Stdout)
+	}
+	rec := runsJSON(t, p)[0]
+	for k, want := range map[string]string{"OPENAI_APIKEY": "***", "DB_URL": "postgres://ml:***@db/ml", "TOKENIZERS_PARALLELISM": "false"} {
+		if rec.Env[k] != want {
+			t.Errorf("recorded %s = %q, want %q", k, rec.Env[k], want)
+		}
+	}
+	raw, _ := os.ReadFile(filepath.Join(p.Dir, ".mlstack", "runs", rec.ID+".json"))
+	if strings.Contains(string(raw), "k1") || strings.Contains(string(raw), "pw1") {
+		t.Errorf("a secret is in the record file:\n%s", raw)
+	}
+
+	miss := p.Run("train", "--replay", rec.ID)
+	if miss.Code == 0 || !strings.Contains(miss.Stderr, "DB_URL, OPENAI_APIKEY") || strings.Contains(miss.Stdout, "***") {
+		t.Errorf("replay with the secrets unset: exit %d\nstdout:\n%s\nstderr:\n%s\nwant a refusal naming DB_URL and OPENAI_APIKEY", miss.Code, miss.Stdout, miss.Stderr)
+	}
+	ok := p.RunEnv([]string{"OPENAI_APIKEY=k2", "DB_URL=postgres://ml:pw2@db/ml"}, "train", "--replay", rec.ID)
+	if ok.Code != 0 || !strings.Contains(ok.Stdout, "OPENAI_APIKEY=k2") || !strings.Contains(ok.Stdout, "DB_URL=postgres://ml:pw2@db/ml") || strings.Contains(ok.Stdout, "***") {
+		t.Errorf("replay with the secrets set: exit %d\nstdout:\n%s\nstderr:\n%s", ok.Code, ok.Stdout, ok.Stderr)
+	}
+
+	p.MustRun("train", "flags")
+	rec = runsJSON(t, p)[0]
+	if strings.Join(rec.Command, " ") != "exit --message --token=***" {
+		t.Errorf("recorded command = %q, want the token masked", strings.Join(rec.Command, " "))
+	}
+	if r := p.Run("train", "--replay", rec.ID); r.Code == 0 || !strings.Contains(r.Stderr, "--token") {
+		t.Errorf("replay of a command with a masked flag: exit %d, stderr:\n%s\nwant a refusal naming --token", r.Code, r.Stderr)
+	}
+}

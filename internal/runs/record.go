@@ -34,14 +34,16 @@ type Record struct {
 	// GitDirty is nil (and omitted) when the project is not in a git repository.
 	GitDirty   *bool  `json:"git_dirty,omitempty"`
 	ConfigHash string `json:"config_hash"`
-	// Env holds the container's environment with secret values replaced by "***".
-	Env            map[string]string `json:"env"`
-	Masked         []string          `json:"masked"`
-	GPUsRequested  string            `json:"gpus_requested"`
-	GPUsGranted    string            `json:"gpus_granted"`
-	Host           string            `json:"host"`
-	MlstackVersion string            `json:"mlstack_version"`
-	LogFile        string            `json:"log_file"`
+	// Env holds the container's environment with secret values (or their secret parts) replaced by "***".
+	Env    map[string]string `json:"env"`
+	Masked []string          `json:"masked"`
+	// MaskedArgs name the flags and arguments of Entrypoint and Command whose values are "***".
+	MaskedArgs     []string `json:"masked_args,omitempty"`
+	GPUsRequested  string   `json:"gpus_requested"`
+	GPUsGranted    string   `json:"gpus_granted"`
+	Host           string   `json:"host"`
+	MlstackVersion string   `json:"mlstack_version"`
+	LogFile        string   `json:"log_file"`
 	// Owner is the mlstack process that runs the job, "host:pid", so that another process tells a run
 	// in progress from one whose mlstack was killed.
 	Owner string `json:"owner,omitempty"`
@@ -113,46 +115,6 @@ func (r *Record) Finish(at time.Time, exitCode int) {
 
 // Duration is the run's length, or zero while it is going.
 func (r *Record) Duration() time.Duration { return time.Duration(r.DurationMS) * time.Millisecond }
-
-// Mask is what a secret value is replaced with.
-const Mask = "***"
-
-// IsSecretKey reports whether an environment variable name looks like it holds a secret: one of its
-// "_"-separated words is TOKEN, SECRET, PASSWORD, PASSWD, KEY or CREDENTIALS (or their singular or
-// plural), case-insensitively. Whole words only, so TOKENIZERS_PARALLELISM and KEYBOARD stay visible.
-func IsSecretKey(key string) bool {
-	for _, w := range strings.Split(strings.ToUpper(key), "_") {
-		switch w {
-		case "TOKEN", "TOKENS", "SECRET", "SECRETS", "PASSWORD", "PASSWORDS", "PASSWD",
-			"KEY", "KEYS", "CREDENTIAL", "CREDENTIALS":
-			return true
-		}
-	}
-	return false
-}
-
-// MaskEnv turns KEY=VALUE entries into a map with secret values masked (IsSecretKey) and returns
-// the sorted masked keys. A later entry wins over an earlier one, as in docker; an entry without
-// "=" gets an empty value. Empty secrets stay empty: masking them would hide a likely cause of failure.
-func MaskEnv(env []string) (map[string]string, []string) {
-	out := make(map[string]string, len(env))
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == "" {
-			continue
-		}
-		out[k] = v
-	}
-	var masked []string
-	for k, v := range out {
-		if v != "" && IsSecretKey(k) {
-			out[k] = Mask
-			masked = append(masked, k)
-		}
-	}
-	slices.Sort(masked)
-	return out, masked
-}
 
 // gitTimeout bounds each git call: a record must not wait on a slow file system.
 const gitTimeout = 3 * time.Second
