@@ -1,12 +1,16 @@
 package project
 
 import (
+	"bytes"
 	"context"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sirupsen/logrus"
 )
 
 // brokenOff has services that only load while their profiles are off.
@@ -114,5 +118,20 @@ volumes: {}
 	}
 	if !slices.Equal(p.Ignored, []string{"models"}) {
 		t.Errorf("Ignored = %v, want [models]", p.Ignored)
+	}
+}
+
+// The two passes over the files warn once about an unset variable, not twice.
+func TestUnsetVariableWarnedOnce(t *testing.T) {
+	var buf bytes.Buffer
+	logrus.SetOutput(&buf)
+	t.Cleanup(func() { logrus.SetOutput(os.Stderr) })
+	dir := t.TempDir()
+	write(t, dir, "compose.yaml", "services:\n  a: {image: \"x${MLSTACK_TEST_UNSET}\"}\n")
+	if _, err := Load(context.Background(), Options{WorkingDir: dir, Files: []string{filepath.Join(dir, "compose.yaml")}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), "MLSTACK_TEST_UNSET"); n != 1 {
+		t.Errorf("warned %d times about the unset variable, want once:\n%s", n, buf.String())
 	}
 }

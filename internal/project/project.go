@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v4"
 )
@@ -130,8 +132,18 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 		}
 		load = append(load, prs...)
 	}
-	if err := cli.WithProfiles(load)(popts); err != nil {
-		return nil, loadError(err)
+	// The first pass has warned about unset variables already; the second says nothing twice.
+	quiet := cli.WithLoadOptions(func(lo *loader.Options) {
+		if lo.Interpolate != nil { // nil while compose-go only reads the files
+			lo.Interpolate.Substitute = func(t string, m template.Mapping) (string, error) {
+				return template.SubstituteWithOptions(t, m, template.WithoutLogging)
+			}
+		}
+	})
+	for _, opt := range []cli.ProjectOptionsFn{cli.WithProfiles(load), quiet} {
+		if err := opt(popts); err != nil {
+			return nil, loadError(err)
+		}
 	}
 	p, err := popts.LoadProject(ctx)
 	if err != nil {
