@@ -84,9 +84,9 @@ type CorruptError struct {
 	Errs  []error
 }
 
-// Error says how many records were skipped and why.
+// Error says how many records were skipped, why, and how to drop them.
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("skipped %d unreadable run record(s): %v", len(e.Files), errors.Join(e.Errs...))
+	return fmt.Sprintf("skipped %d unreadable run record(s): %v (delete to drop: rm %s)", len(e.Files), errors.Join(e.Errs...), strings.Join(e.Files, " "))
 }
 
 // Unwrap returns the error of each unreadable file.
@@ -236,7 +236,7 @@ func (s Store) load(id string) (*Record, error) {
 	}
 	var r Record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("read run %s: %w", id, err)
+		return nil, fmt.Errorf("read run %s (%s): %w", id, s.path(id, ".json"), err)
 	}
 	if r.ID == "" {
 		r.ID = id

@@ -48,10 +48,17 @@ func lockDir() string {
 	return filepath.Join(os.TempDir(), "mlstack-"+strconv.Itoa(os.Getuid()), "locks")
 }
 
-// lockName is the lock file of one project on one engine.
+// lockName is the lock file of one project on one engine. Characters a compose project name cannot
+// have (a -p given with no file to check it against) become "_", so the name stays one file.
 func lockName(engineID, project string) string {
 	sum := sha256.Sum256([]byte(engineID))
-	return hex.EncodeToString(sum[:6]) + "-" + project + ".lock"
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, project)
+	return hex.EncodeToString(sum[:6]) + "-" + safe + ".lock"
 }
 
 // engineID returns the engine's ID (Info.ID, stable across daemon restarts), remembered per engine

@@ -78,6 +78,17 @@ func containerState(ctx context.Context, eng Containers, name string) (runs.Cont
 // container kept on purpose (`run --rm=false`, which has no run record) are never touched. It
 // returns the removed containers' names.
 func RemoveFinished(ctx context.Context, eng Containers, store runs.Store, project string) ([]string, error) {
+	cs, err := eng.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("label", labels.ProjectFilter(project)),
+		filters.Arg("label", labels.OneOff+"=True"),
+		filters.Arg("status", "exited"),
+	)})
+	if err != nil {
+		return nil, fmt.Errorf("list one-off containers of project %q: %w", project, err)
+	}
+	if len(cs) == 0 {
+		return nil, nil
+	}
 	recs, err := store.List(0)
 	var corrupt *runs.CorruptError
 	if err != nil && !errors.As(err, &corrupt) {
@@ -88,17 +99,6 @@ func RemoveFinished(ctx context.Context, eng Containers, store runs.Store, proje
 		if r.ContainerName != "" && !r.Running() {
 			done[r.ContainerName] = true
 		}
-	}
-	if len(done) == 0 {
-		return nil, nil
-	}
-	cs, err := eng.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
-		filters.Arg("label", labels.ProjectFilter(project)),
-		filters.Arg("label", labels.OneOff+"=True"),
-		filters.Arg("status", "exited"),
-	)})
-	if err != nil {
-		return nil, fmt.Errorf("list one-off containers of project %q: %w", project, err)
 	}
 	var removed []string
 	var errs []error
