@@ -4,6 +4,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/project"
@@ -32,7 +34,14 @@ type Env struct {
 func (e *Env) Load(ctx context.Context, services ...string) (*project.Project, error) {
 	o := e.Global.Project
 	o.Services = append(o.Services, services...)
-	return project.Load(ctx, o)
+	p, err := project.Load(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, el := range p.Ignored {
+		e.UI.Warn("%s: top-level element %q is not supported by mlstack yet and is ignored", p.RelFiles(), el)
+	}
+	return p, nil
 }
 
 // Connect connects to the engine.
@@ -54,19 +63,43 @@ func (e *Env) Stack(ctx context.Context, services ...string) (*stack.Stack, erro
 	return &stack.Stack{Eng: eng, Project: p, UI: e.UI}, nil
 }
 
-// ExistingStack is Stack for the commands that act on what exists (down, ps, exec, stop, ...): with
-// -p and no compose file, they work from labels alone, as compose does.
+// ExistingStack is Stack for commands that act on what exists (down, ps, stop, rm, logs, ...): they
+// never depend on more than the project's name. An unreadable state file is warned about and left
+// out; a compose file that does not load (or is missing) leaves the containers' labels to work from
+// when the name is known (-p, COMPOSE_PROJECT_NAME, or the raw file's name:), as compose does with -p.
 func (e *Env) ExistingStack(ctx context.Context) (*stack.Stack, error) {
-	p, err := e.Load(ctx)
+	p, err := e.loadForDown(ctx)
 	if err != nil {
-		if e.Global.Project.Name == "" || !project.IsNoFile(err) {
-			return nil, err
-		}
-		p = project.Bare(e.Global.Project.Name)
+		return nil, err
 	}
 	eng, err := e.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return &stack.Stack{Eng: eng, Project: p, UI: e.UI}, nil
+}
+
+func (e *Env) loadForDown(ctx context.Context) (*project.Project, error) {
+	p, err := e.Load(ctx)
+	var se *project.StateError
+	if errors.As(err, &se) {
+		e.UI.Warn("%v; going on without the persisted profiles", se)
+		o := e.Global.Project
+		o.NoPersisted = true
+		p, err = project.Load(ctx, o)
+	}
+	if err == nil {
+		return p, nil
+	}
+	name := project.KnownName(e.Global.Project)
+	if name == "" {
+		if project.IsNoFile(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w (pass -p NAME to act on the project's containers by their labels)", err)
+	}
+	if !project.IsNoFile(err) {
+		e.UI.Warn("%v; acting on project %q's containers by their labels", err, name)
+	}
+	return project.Bare(name), nil
 }

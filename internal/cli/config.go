@@ -18,8 +18,10 @@ func newConfigCmd(env *app.Env) *cobra.Command {
 		Short:   "Validate the project and print it resolved (interpolated, merged, normalised)",
 		Example: "  mlstack config\n  mlstack config --services\n  mlstack --profile training config --format json",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Services named here are enabled with their profiles, as compose does; --profiles lists
+			// every service's profiles, on or off, without loading the off ones.
 			g := env.Global.Project
-			g.AllProfiles = profiles
+			g.Services = append(g.Services, args...)
 			p, err := project.Load(cmd.Context(), g)
 			if err != nil {
 				return err
@@ -45,21 +47,9 @@ func newConfigCmd(env *app.Env) *cobra.Command {
 				}
 				return nil
 			}
-			pp := p.Project
-			if len(args) > 0 {
-				if pp, err = pp.WithSelectedServices(args); err != nil {
-					return err
-				}
-			}
-			var b []byte
-			switch format {
-			case "yaml", "":
-				b, err = pp.MarshalYAML()
-			case "json":
-				b, err = pp.MarshalJSON()
-			}
+			b, err := p.Render(format, args)
 			if err != nil {
-				return fmt.Errorf("render project: %w", err)
+				return err
 			}
 			_, err = out.Write(b)
 			return err

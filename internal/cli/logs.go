@@ -15,7 +15,7 @@ func newLogsCmd(env *app.Env) *cobra.Command {
 		Example: "  mlstack logs -f training      # follow, with live progress bars\n  mlstack logs --tail 50",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
-			st, err := env.Stack(cmd.Context())
+			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err
 			}

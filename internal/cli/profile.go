@@ -149,22 +149,17 @@ func newProfileToggleCmd(env *app.Env, enable bool) *cobra.Command {
 					return fmt.Errorf("unknown profile %q; the project's profiles are: %s", n, list)
 				}
 			}
-			enabled, err := p.State.Profiles()
-			if err != nil {
-				return err
-			}
-			disabled, err := p.State.DisabledProfiles()
-			if err != nil {
-				return err
-			}
-			for _, n := range args {
-				if enable {
-					enabled, disabled = profAdd(enabled, n), profRemove(disabled, n)
-				} else {
-					enabled, disabled = profRemove(enabled, n), profAdd(disabled, n)
+			err = p.State.UpdateProfiles(cmd.Context(), func(enabled, disabled []string) ([]string, []string) {
+				for _, n := range args {
+					if enable {
+						enabled, disabled = profAdd(enabled, n), profRemove(disabled, n)
+					} else {
+						enabled, disabled = profRemove(enabled, n), profAdd(disabled, n)
+					}
 				}
-			}
-			if err := p.State.SetProfiles(enabled, disabled); err != nil {
+				return enabled, disabled
+			})
+			if err != nil {
 				return err
 			}
 			for _, n := range args {

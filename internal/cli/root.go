@@ -86,6 +86,9 @@ func Execute() int {
 	defer cancel(nil)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	// With SIGPIPE notified, a write to a closed stdout (`mlstack train | head`) fails with EPIPE
+	// instead of killing mlstack, so a running job is followed to its end and its record completes.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	go func() {
 		n := 0
 		for range sigs {

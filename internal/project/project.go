@@ -6,12 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v4"
 )
@@ -40,9 +44,16 @@ type Project struct {
 	ProfileSource map[string]string
 	// State is mlstack's own state directory for the project.
 	State *State
+	// Ignored are the top-level elements of the files that mlstack does not act on (jobs, models, ...).
+	Ignored []string
 }
 
 // Load reads the project. Errors name the file and, where compose-go reports one, the line and field.
+//
+// It reads the files twice, as docker compose does in effect: a cheap pass (YAML, schema,
+// interpolation, include, extends) learns every service's profiles, so unknown profile names are
+// refused and `profile list` sees services that are off; then the real load gets the active profiles,
+// so services that are off skip the consistency checks and env_file reading, as with compose.
 func Load(ctx context.Context, o Options) (*Project, error) {
 	popts, err := cli.NewProjectOptions(o.Files,
 		cli.WithWorkingDirectory(o.WorkingDir),
@@ -52,24 +63,24 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 		cli.WithConfigFileEnv,
 		cli.WithDefaultConfigPath,
 		cli.WithName(o.Name),
-		// Load every service; profiles are applied below so that mlstack can list what is off.
-		cli.WithProfiles([]string{"*"}),
 	)
 	if err != nil {
 		return nil, loadError(err)
 	}
-	p, err := popts.LoadProject(ctx)
+	model, err := popts.LoadModel(ctx)
 	if err != nil {
 		return nil, loadError(nameFile(popts.ConfigPaths, err))
 	}
-	if len(p.Services) == 0 && len(p.DisabledServices) == 0 {
-		return nil, fmt.Errorf("%s: no services defined", strings.Join(p.ComposeFiles, ", "))
+	profilesOf := ServiceProfiles(model)
+	if len(profilesOf) == 0 {
+		return nil, fmt.Errorf("%s: no services defined", strings.Join(popts.ConfigPaths, ", "))
 	}
-	all := types.Services{}
-	for n, s := range p.Services {
-		all[n] = s
+	known := knownProfiles(profilesOf)
+	wd, err := popts.GetWorkingDir()
+	if err != nil {
+		return nil, loadError(err)
 	}
-	st := NewState(p.WorkingDir)
+	st := NewState(wd)
 
 	source := map[string]string{}
 	add := func(names []string, why string) {
@@ -92,14 +103,13 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	}
 	add(o.Profiles, "--profile")
 	if len(o.Profiles) == 0 {
-		add(strings.Split(p.Environment["COMPOSE_PROFILES"], ","), "COMPOSE_PROFILES")
+		add(strings.Split(popts.Environment["COMPOSE_PROFILES"], ","), "COMPOSE_PROFILES")
 	}
-	known := KnownProfiles(all)
 	for n, why := range source {
 		if n == "*" {
 			continue
 		}
-		if !contains(known, n) {
+		if !slices.Contains(known, n) {
 			if why == "persisted" {
 				// A profile removed from the file since it was enabled is not the user's typo today.
 				delete(source, n)
@@ -108,29 +118,113 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 			return nil, fmt.Errorf("unknown profile %q (from %s); the project's profiles are: %s", n, why, listOrNone(known))
 		}
 	}
-	active := make([]string, 0, len(source))
-	for n := range source {
-		active = append(active, n)
-	}
+	active := slices.Sorted(maps.Keys(source))
 	if o.AllProfiles {
 		active = append(active, "*")
 	}
-	sort.Strings(active)
-	p, err = p.WithProfiles(active)
-	if err != nil {
-		return nil, loadError(err)
+	// Services named on the command line are on for this command, with their profiles, as with
+	// compose run/up SERVICE; they are loaded (and checked) like any enabled service.
+	load := slices.Clone(active)
+	for _, n := range o.Services {
+		prs, ok := profilesOf[n]
+		if !ok {
+			return nil, fmt.Errorf("no such service %q; the project's services are: %s", n, strings.Join(slices.Sorted(maps.Keys(profilesOf)), ", "))
+		}
+		load = append(load, prs...)
 	}
-	if len(o.Services) > 0 {
-		for _, n := range o.Services {
-			if _, ok := all[n]; !ok {
-				return nil, fmt.Errorf("no such service %q; the project's services are: %s", n, strings.Join(sortedKeys(all), ", "))
+	// The first pass has warned about unset variables already; the second says nothing twice.
+	quiet := cli.WithLoadOptions(func(lo *loader.Options) {
+		if lo.Interpolate != nil { // nil while compose-go only reads the files
+			lo.Interpolate.Substitute = func(t string, m template.Mapping) (string, error) {
+				return template.SubstituteWithOptions(t, m, template.WithoutLogging)
 			}
 		}
-		if p, err = p.WithServicesEnabled(o.Services...); err != nil {
+	})
+	for _, opt := range []cli.ProjectOptionsFn{cli.WithProfiles(load), quiet} {
+		if err := opt(popts); err != nil {
 			return nil, loadError(err)
 		}
 	}
-	return &Project{Project: p, All: all, ActiveProfiles: active, ProfileSource: source, State: st}, nil
+	p, err := popts.LoadProject(ctx)
+	if err != nil {
+		return nil, loadError(nameFile(popts.ConfigPaths, offProfileHint(err, profilesOf, load)))
+	}
+	all := types.Services{}
+	maps.Copy(all, p.DisabledServices)
+	maps.Copy(all, p.Services)
+	return &Project{Project: p, All: all, ActiveProfiles: active, ProfileSource: source, State: NewState(p.WorkingDir),
+		Ignored: ignoredElements(model)}, nil
+}
+
+// ServiceProfiles returns every service's profiles from a compose model (as compose-go's LoadModel
+// returns it), whether the service is on or off.
+func ServiceProfiles(model map[string]any) map[string][]string {
+	out := map[string][]string{}
+	services, _ := model["services"].(map[string]any)
+	for name, v := range services {
+		svc, _ := v.(map[string]any)
+		prs, _ := svc["profiles"].([]any)
+		out[name] = []string{}
+		for _, pr := range prs {
+			if s, ok := pr.(string); ok {
+				out[name] = append(out[name], s)
+			}
+		}
+	}
+	return out
+}
+
+func knownProfiles(profilesOf map[string][]string) []string {
+	var out []string
+	for _, prs := range profilesOf {
+		for _, pr := range prs {
+			if !slices.Contains(out, pr) {
+				out = append(out, pr)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// actedOn are the top-level elements mlstack reads; any other one (jobs, models, ...) is reported.
+var actedOn = []string{"name", "version", "include", "services", "networks", "volumes", "secrets", "configs"}
+
+// ignoredElements lists the model's non-empty top-level elements that mlstack does not act on.
+func ignoredElements(model map[string]any) []string {
+	var out []string
+	for k, v := range model {
+		if slices.Contains(actedOn, k) || strings.HasPrefix(k, "x-") || v == nil {
+			continue
+		}
+		if m, ok := v.(map[string]any); ok && len(m) == 0 {
+			continue
+		}
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// offProfileHint adds to compose-go's "depends on undefined service" the profile that would define
+// it, when the dependency exists but is off.
+func offProfileHint(err error, profilesOf map[string][]string, active []string) error {
+	msg := err.Error()
+	const marker = "depends on undefined service "
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return err
+	}
+	var dep string
+	if _, scanErr := fmt.Sscanf(msg[i+len(marker):], "%q", &dep); scanErr != nil {
+		return err
+	}
+	prs, ok := profilesOf[dep]
+	if !ok || len(prs) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w (service %q is in profile %s, which is off: enable it with --profile %s, or mark the dependency required: false)",
+		err, dep, strings.Join(prs, ","), prs[0])
 }
 
 // KnownProfiles lists every profile named by any service, sorted.
@@ -152,8 +246,12 @@ func KnownProfiles(all types.Services) []string {
 // ServiceNames returns the enabled services' names, sorted.
 func (p *Project) ServiceNames() []string { return sortedKeys(p.Services) }
 
-// CheckServices returns an error naming the first unknown service, with the known ones listed.
+// CheckServices returns an error naming the first unknown service, with the known ones listed. A
+// project known only by name (Bare) has no list to check against: the engine's labels decide.
 func (p *Project) CheckServices(names []string) error {
+	if len(p.All) == 0 {
+		return nil
+	}
 	for _, n := range names {
 		if _, ok := p.Services[n]; ok {
 			continue

@@ -2,9 +2,11 @@ package project
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -132,5 +134,74 @@ func TestStateProfilesRoundTrip(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(st.Dir, ".gitignore")); err != nil {
 		t.Errorf("state dir has no .gitignore: %v", err)
+	}
+}
+
+func TestConcurrentProfileUpdatesLoseNothing(t *testing.T) {
+	st := NewState(t.TempDir())
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := st.UpdateProfiles(context.Background(), func(en, dis []string) ([]string, []string) {
+				return append(en, fmt.Sprintf("p%02d", i)), dis
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	en, err := st.Profiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(en) != 40 {
+		t.Errorf("%d profiles persisted after 40 concurrent enables, want 40: %v", len(en), en)
+	}
+	left, _ := filepath.Glob(filepath.Join(st.Dir, ".profiles.json.tmp-*"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+func TestCorruptProfilesFileIsNamedAndKept(t *testing.T) {
+	st := NewState(t.TempDir())
+	if err := st.Ensure(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(st.Dir, "profiles.json")
+	write(t, st.Dir, "profiles.json", `{"enabled": ["a"`)
+	err := st.UpdateProfiles(context.Background(), func(en, dis []string) ([]string, []string) { return en, dis })
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "delete it") {
+		t.Fatalf("UpdateProfiles on a corrupt file = %v, want an error naming %s and how to reset", err, path)
+	}
+	if b, _ := os.ReadFile(path); string(b) != `{"enabled": ["a"` {
+		t.Errorf("the corrupt file was changed to %q", b)
+	}
+}
+
+func TestKnownName(t *testing.T) {
+	tests := []struct {
+		name, content, flag, env, want string
+	}{
+		{"-p wins", "name: fromfile\n", "flag", "fromenv", "flag"},
+		{"COMPOSE_PROJECT_NAME next", "name: fromfile\n", "", "fromenv", "fromenv"},
+		{"the raw name: of a broken file", "name: fraud-demo # ours\nservices:\n  a: [\n", "", "", "fraud-demo"},
+		{"quoted", "name: \"q_1\"\r\nservices: {}\n", "", "", "q_1"},
+		{"interpolated names are not literal", "name: ${X}\n", "", "", ""},
+		{"indented name: is a service field", "services:\n  a:\n    name: x\n", "", "", ""},
+		{"no name", "services: {}\n", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "compose.yaml", tt.content)
+			t.Setenv("COMPOSE_PROJECT_NAME", tt.env)
+			if got := KnownName(Options{Name: tt.flag, WorkingDir: dir}); got != tt.want {
+				t.Errorf("KnownName = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -1,12 +1,15 @@
 package project
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/mlstack/mlstack/internal/flock"
 )
 
 // StateDirName is mlstack's per-project directory. It is never part of a build context, a build hash
@@ -18,7 +21,7 @@ const StateDirName = ".mlstack"
 //	profiles.json   profiles enabled with `mlstack profile enable`
 //	runs/           one JSON record and one bounded log per `mlstack train` run
 //	cache/          build-input hashes, engine facts (GPU detection)
-//	lock            taken while a command changes the project's containers
+//	profiles.lock   taken while profiles.json is read, changed and written
 type State struct {
 	Dir string
 }
@@ -59,15 +62,60 @@ func (s *State) readProfiles() (profilesFile, error) {
 		return f, nil
 	}
 	if err != nil {
-		return f, fmt.Errorf("read persisted profiles: %w", err)
+		return f, &StateError{Path: path, Err: err, Reset: s.resetHint(path)}
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		return f, fmt.Errorf("read %s: %w (delete it to reset profiles)", path, err)
+		return f, &StateError{Path: path, Err: err, Reset: "delete it to reset the persisted profiles: rm " + path}
 	}
 	return f, nil
 }
 
-// SetProfiles persists the enabled and the explicitly disabled profiles.
+// resetHint says how to get past an unreadable state file: .mlstack being a file is the usual cause.
+func (s *State) resetHint(path string) string {
+	if fi, err := os.Stat(s.Dir); err == nil && !fi.IsDir() {
+		return s.Dir + " is a file, but mlstack keeps its state in a directory of that name: move it away or delete it"
+	}
+	return "delete it to reset the persisted profiles: rm " + path
+}
+
+// StateError is a state file under .mlstack/ that cannot be read. Commands that only need the
+// project's name (down, ps, stop, rm, logs) go on without it, with a warning.
+type StateError struct {
+	Path  string
+	Err   error
+	Reset string // how to get past it, in words
+}
+
+// Error names the file, what is wrong and how to reset it.
+func (e *StateError) Error() string {
+	return fmt.Sprintf("read %s: %v (%s)", e.Path, e.Err, e.Reset)
+}
+
+// Unwrap returns the underlying error.
+func (e *StateError) Unwrap() error { return e.Err }
+
+// UpdateProfiles changes the persisted profiles under a lock (.mlstack/profiles.lock): change gets
+// the current enabled and disabled lists and returns the new ones, so concurrent updates never lose
+// one another. A corrupt file is an error naming it, left as it is.
+func (s *State) UpdateProfiles(ctx context.Context, change func(enabled, disabled []string) ([]string, []string)) error {
+	if err := s.Ensure(); err != nil {
+		return err
+	}
+	l, err := flock.Lock(ctx, filepath.Join(s.Dir, "profiles.lock"), nil)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	f, err := s.readProfiles()
+	if err != nil {
+		return err
+	}
+	enabled, disabled := change(f.Enabled, f.Disabled)
+	return s.SetProfiles(enabled, disabled)
+}
+
+// SetProfiles persists the enabled and the explicitly disabled profiles; use UpdateProfiles to
+// change what is there.
 func (s *State) SetProfiles(enabled, disabled []string) error {
 	sort.Strings(enabled)
 	sort.Strings(disabled)
@@ -75,22 +123,42 @@ func (s *State) SetProfiles(enabled, disabled []string) error {
 	return s.WriteFile("profiles.json", append(b, '\n'))
 }
 
-// WriteFile writes name under the state directory atomically, creating the directory with a
-// .gitignore so the state never lands in git by accident.
+// WriteFile writes name under the state directory atomically (a uniquely named temporary file,
+// synced, then renamed), creating the directory with a .gitignore so the state never lands in git by
+// accident. Readers see the old content or the new, never a part.
 func (s *State) WriteFile(name string, data []byte) error {
 	if err := s.Ensure(); err != nil {
 		return err
 	}
 	path := filepath.Join(s.Dir, name)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // the rename survives a crash once the directory is synced
+		d.Close()
 	}
 	return nil
 }

@@ -70,6 +70,9 @@ func envLabel(v string, ok bool) string {
 }
 
 func exitLabel(r *Record) string {
+	if r.Lost {
+		return "lost"
+	}
 	if !r.Finished() {
 		return "running"
 	}
@@ -77,6 +80,9 @@ func exitLabel(r *Record) string {
 }
 
 func durationLabel(r *Record) string {
+	if r.Lost {
+		return "-"
+	}
 	if !r.Finished() {
 		return "running"
 	}

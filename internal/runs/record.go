@@ -4,9 +4,13 @@ package runs
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -30,18 +34,77 @@ type Record struct {
 	// GitDirty is nil (and omitted) when the project is not in a git repository.
 	GitDirty   *bool  `json:"git_dirty,omitempty"`
 	ConfigHash string `json:"config_hash"`
-	// Env holds the container's environment with secret values replaced by "***".
-	Env            map[string]string `json:"env,omitempty"`
-	Masked         []string          `json:"masked,omitempty"`
-	GPUsRequested  string            `json:"gpus_requested"`
-	GPUsGranted    string            `json:"gpus_granted"`
-	Host           string            `json:"host"`
-	MlstackVersion string            `json:"mlstack_version"`
-	LogFile        string            `json:"log_file"`
+	// Env holds the container's environment with secret values (or their secret parts) replaced by "***".
+	Env    map[string]string `json:"env,omitempty"`
+	Masked []string          `json:"masked,omitempty"`
+	// MaskedArgs name the flags and arguments of Entrypoint and Command whose values are "***".
+	MaskedArgs     []string `json:"masked_args,omitempty"`
+	GPUsRequested  string   `json:"gpus_requested"`
+	GPUsGranted    string   `json:"gpus_granted"`
+	Host           string   `json:"host"`
+	MlstackVersion string   `json:"mlstack_version"`
+	LogFile        string   `json:"log_file"`
+	// Owner is the mlstack process that runs the job, "host:pid", so that another process tells a run
+	// in progress from one whose mlstack was killed.
+	Owner string `json:"owner,omitempty"`
+	// Lost is set when the job's container vanished before its end was recorded (mlstack was killed,
+	// then the container was removed): the exit code is unknown.
+	Lost bool `json:"lost,omitempty"`
 }
 
-// Finished reports whether the run has ended.
+// Finished reports whether the run has ended with a known exit code.
 func (r *Record) Finished() bool { return !r.FinishedAt.IsZero() }
+
+// Running reports whether the run is, as far as its record says, still going.
+func (r *Record) Running() bool { return !r.Finished() && !r.Lost }
+
+// Container is what the engine says about a run's container, for Reconcile.
+type Container struct {
+	Exists, Running bool
+	ExitCode        int
+	FinishedAt      time.Time
+}
+
+// Reconcile brings a record that says "running" in line with its container when the mlstack process
+// that ran it is gone: an exited container gives its exit code and end time, a vanished one makes
+// the run lost. It reports whether the record changed.
+func (r *Record) Reconcile(c Container, ownerAlive bool) bool {
+	if !r.Running() || ownerAlive || c.Running {
+		return false
+	}
+	if !c.Exists {
+		r.Lost = true
+		return true
+	}
+	at := c.FinishedAt
+	if at.IsZero() || at.Before(r.StartedAt) {
+		at = r.StartedAt
+	}
+	r.Finish(at, c.ExitCode)
+	return true
+}
+
+// OwnerAlive reports whether the process named by Owner still runs on this host (a process on
+// another host cannot be checked and counts as gone).
+func (r *Record) OwnerAlive() bool {
+	host, pidText, ok := strings.Cut(r.Owner, ":")
+	me, _ := os.Hostname()
+	if !ok || host != me {
+		return false
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 {
+		return false
+	}
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// OwnerHere is the Owner value for this process.
+func OwnerHere() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
 
 // Finish sets the end time, the duration and the exit code.
 func (r *Record) Finish(at time.Time, exitCode int) {
@@ -52,46 +115,6 @@ func (r *Record) Finish(at time.Time, exitCode int) {
 
 // Duration is the run's length, or zero while it is going.
 func (r *Record) Duration() time.Duration { return time.Duration(r.DurationMS) * time.Millisecond }
-
-// Mask is what a secret value is replaced with.
-const Mask = "***"
-
-// IsSecretKey reports whether an environment variable name looks like it holds a secret: one of its
-// "_"-separated words is TOKEN, SECRET, PASSWORD, PASSWD, KEY or CREDENTIALS (or their singular or
-// plural), case-insensitively. Whole words only, so TOKENIZERS_PARALLELISM and KEYBOARD stay visible.
-func IsSecretKey(key string) bool {
-	for _, w := range strings.Split(strings.ToUpper(key), "_") {
-		switch w {
-		case "TOKEN", "TOKENS", "SECRET", "SECRETS", "PASSWORD", "PASSWORDS", "PASSWD",
-			"KEY", "KEYS", "CREDENTIAL", "CREDENTIALS":
-			return true
-		}
-	}
-	return false
-}
-
-// MaskEnv turns KEY=VALUE entries into a map with secret values masked (IsSecretKey) and returns
-// the sorted masked keys. A later entry wins over an earlier one, as in docker; an entry without
-// "=" gets an empty value. Empty secrets stay empty: masking them would hide a likely cause of failure.
-func MaskEnv(env []string) (map[string]string, []string) {
-	out := make(map[string]string, len(env))
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == "" {
-			continue
-		}
-		out[k] = v
-	}
-	var masked []string
-	for k, v := range out {
-		if v != "" && IsSecretKey(k) {
-			out[k] = Mask
-			masked = append(masked, k)
-		}
-	}
-	slices.Sort(masked)
-	return out, masked
-}
 
 // gitTimeout bounds each git call: a record must not wait on a slow file system.
 const gitTimeout = 3 * time.Second

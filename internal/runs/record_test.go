@@ -156,3 +156,51 @@ func TestGitState(t *testing.T) {
 		}
 	}
 }
+
+func TestReconcile(t *testing.T) {
+	start := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+	end := start.Add(90 * time.Second)
+	tests := []struct {
+		name       string
+		finished   bool
+		c          Container
+		ownerAlive bool
+		changed    bool
+		want       string // exit label after
+	}{
+		{"exited container gives its code and end", false, Container{Exists: true, ExitCode: 3, FinishedAt: end}, false, true, "3"},
+		{"vanished container: lost", false, Container{}, false, true, "lost"},
+		{"still running", false, Container{Exists: true, Running: true}, false, false, "running"},
+		{"owner alive: it records the end itself", false, Container{}, true, false, "running"},
+		{"already finished: untouched", true, Container{}, false, false, "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Record{StartedAt: start}
+			if tt.finished {
+				r.Finish(start.Add(time.Second), 0)
+			}
+			if got := r.Reconcile(tt.c, tt.ownerAlive); got != tt.changed {
+				t.Errorf("Reconcile changed = %v, want %v", got, tt.changed)
+			}
+			if got := exitLabel(r); got != tt.want {
+				t.Errorf("exit = %s, want %s", got, tt.want)
+			}
+			if tt.want == "3" && (r.Duration() != 90*time.Second || !r.FinishedAt.Equal(end)) {
+				t.Errorf("duration %s, finished %s; want 1m30s at the container's end", r.Duration(), r.FinishedAt)
+			}
+		})
+	}
+}
+
+func TestOwnerAlive(t *testing.T) {
+	if !(&Record{Owner: OwnerHere()}).OwnerAlive() {
+		t.Error("this process does not count as alive")
+	}
+	host, _ := os.Hostname()
+	for _, owner := range []string{"", "elsewhere:1", host + ":0", host + ":notanumber", host + ":999999999"} {
+		if (&Record{Owner: owner}).OwnerAlive() {
+			t.Errorf("owner %q counts as alive", owner)
+		}
+	}
+}

@@ -23,16 +23,16 @@ var ErrAmbiguous = errors.New("ambiguous run prefix")
 // Latest is the name Get accepts for the newest run.
 const Latest = "latest"
 
-// idTimeLayout makes IDs sort by start time: 20261123-153012-ab12cd.
-const idTimeLayout = "20060102-150405"
+// idTimeLayout makes IDs sort by start time, to the nanosecond: 20261123-153012.123456789-ab12cd.
+const idTimeLayout = "20060102-150405.000000000"
 
 // Store keeps records (<id>.json) and logs (<id>.log) in Dir, usually <project>/.mlstack/runs.
 type Store struct {
 	Dir string
 }
 
-// NewID returns a fresh run ID for a run starting at t: UTC time to the second and six random
-// hex digits, so IDs sort by start time and two runs in the same second do not collide.
+// NewID returns a fresh run ID for a run starting at t: UTC time to the nanosecond and six random
+// hex digits, so IDs sort by start time (also within one second) and never collide.
 func (s Store) NewID(t time.Time) string {
 	for {
 		var b [3]byte
@@ -84,9 +84,9 @@ type CorruptError struct {
 	Errs  []error
 }
 
-// Error says how many records were skipped and why.
+// Error says how many records were skipped, why, and how to drop them.
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("skipped %d unreadable run record(s): %v", len(e.Files), errors.Join(e.Errs...))
+	return fmt.Sprintf("skipped %d unreadable run record(s): %v (delete to drop: rm %s)", len(e.Files), errors.Join(e.Errs...), strings.Join(e.Files, " "))
 }
 
 // Unwrap returns the error of each unreadable file.
@@ -156,7 +156,8 @@ func (s Store) Get(idOrPrefix string) (*Record, error) {
 	}
 }
 
-// Prune keeps the newest keep runs and removes the older records and their logs, returning the removed IDs.
+// Prune keeps the newest keep runs and removes the older records and their logs, returning the
+// removed IDs. A run still in progress is never removed, whatever its age: its log is being written.
 func (s Store) Prune(keep int) (removed []string, err error) {
 	if keep < 0 {
 		return nil, fmt.Errorf("prune runs: keep must be 0 or more, got %d", keep)
@@ -170,6 +171,9 @@ func (s Store) Prune(keep int) (removed []string, err error) {
 	}
 	var errs []error
 	for _, id := range ids[keep:] {
+		if r, err := s.load(id); err == nil && r.Running() {
+			continue
+		}
 		// The log goes first: a record without its log is still useful, a log without a record is litter.
 		if err := os.Remove(s.path(id, ".log")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
@@ -185,6 +189,22 @@ func (s Store) Prune(keep int) (removed []string, err error) {
 		return removed, fmt.Errorf("prune runs: %w", errors.Join(errs...))
 	}
 	return removed, nil
+}
+
+// Unfinished returns the records that say their run is still going, newest first.
+func (s Store) Unfinished() ([]Record, error) {
+	recs, err := s.List(0)
+	var corrupt *CorruptError
+	if err != nil && !errors.As(err, &corrupt) {
+		return nil, err
+	}
+	var out []Record
+	for _, r := range recs {
+		if r.Running() {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // ids returns the IDs of stored records, newest first; a missing Dir means no runs.
@@ -216,7 +236,7 @@ func (s Store) load(id string) (*Record, error) {
 	}
 	var r Record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("read run %s: %w", id, err)
+		return nil, fmt.Errorf("read run %s (%s): %w", id, s.path(id, ".json"), err)
 	}
 	if r.ID == "" {
 		r.ID = id

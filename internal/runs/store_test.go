@@ -28,8 +28,8 @@ func TestNewIDSortsByStartTime(t *testing.T) {
 	if !slices.IsSorted(ids) {
 		t.Errorf("IDs not sorted by start time: %v", ids)
 	}
-	if !regexp.MustCompile(`^20261123-153012-[0-9a-f]{6}$`).MatchString(ids[1]) {
-		t.Errorf("ID %q does not look like 20261123-153012-ab12cd", ids[1])
+	if !regexp.MustCompile(`^20261123-153012\.000000000-[0-9a-f]{6}$`).MatchString(ids[1]) {
+		t.Errorf("ID %q does not look like 20261123-153012.000000000-ab12cd", ids[1])
 	}
 	if a, b := s.NewID(base), s.NewID(base); a == b {
 		t.Errorf("two IDs for the same second collide: %s", a)
@@ -40,7 +40,9 @@ func TestNewIDSortsByStartTime(t *testing.T) {
 func seed(t *testing.T, s Store, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
-		if err := s.Save(&Record{ID: id, Service: "training", LogFile: s.LogPath(id)}); err != nil {
+		r := &Record{ID: id, Service: "training", LogFile: s.LogPath(id), StartedAt: time.Now()}
+		r.Finish(r.StartedAt.Add(time.Second), 0)
+		if err := s.Save(r); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(s.LogPath(id), []byte("epoch 1\n"), 0o644); err != nil {
@@ -211,4 +213,55 @@ func idsOf(recs []Record) []string {
 		ids = append(ids, r.ID)
 	}
 	return ids
+}
+
+// Runs started within one second sort by their start, not by their random suffix.
+func TestRunsInOneSecondKeepTheirOrder(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	base := time.Date(2026, 11, 23, 15, 30, 12, 0, time.UTC)
+	var ids []string
+	for i := range 50 {
+		ids = append(ids, s.NewID(base.Add(time.Duration(i)*3*time.Millisecond+time.Duration(i))))
+	}
+	if !slices.IsSorted(ids) {
+		t.Fatalf("IDs of runs started within one second are not in start order: %v", ids)
+	}
+	seed(t, s, ids...)
+	latest, err := s.Get(Latest)
+	if err != nil || latest.ID != ids[len(ids)-1] {
+		t.Errorf("latest = %v, %v; want the last started, %s", latest, err, ids[len(ids)-1])
+	}
+	removed, err := s.Prune(10)
+	if err != nil || len(removed) != 40 {
+		t.Fatalf("Prune(10) removed %d, %v", len(removed), err)
+	}
+	left, _ := s.List(0)
+	if left[9].ID != ids[40] {
+		t.Errorf("Prune(10) kept %s as the oldest, want %s", left[9].ID, ids[40])
+	}
+}
+
+func TestPruneKeepsRunsInProgress(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	seed(t, s, "20261120-100000.000000000-aaaaaa", "20261122-100000.000000000-cccccc")
+	going := &Record{ID: "20261121-100000.000000000-bbbbbb", Service: "training", StartedAt: time.Now()}
+	if err := s.Save(going); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.LogPath(going.ID), []byte("epoch 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := s.Prune(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(removed, going.ID) {
+		t.Errorf("Prune(0) removed %s, a run in progress", going.ID)
+	}
+	if _, err := os.Stat(s.LogPath(going.ID)); err != nil {
+		t.Errorf("the log of a run in progress is gone: %v", err)
+	}
+	if len(removed) != 2 {
+		t.Errorf("Prune(0) removed %v, want the two finished runs", removed)
+	}
 }

@@ -2,16 +2,9 @@ package stack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
-	"syscall"
-	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
@@ -62,6 +55,9 @@ func (s *Stack) checkNetworks(ctx context.Context, targets []string) ([]string, 
 			continue
 		}
 		if !isNotFound(err) {
+			if dup := s.duplicateNetwork(ctx, netName); dup != nil {
+				return nil, dup
+			}
 			return nil, fmt.Errorf("inspect network %s: %w", netName, err)
 		}
 		if bool(cfg.External) {
@@ -167,48 +163,6 @@ func (s *Stack) removeContainer(ctx context.Context, id, cname string, timeout *
 	}
 	s.UI.Status("Container "+cname, "Removed")
 	return nil
-}
-
-// lock serialises commands that change one project's containers, across processes, with flock on
-// .mlstack/lock. A second `up` says what it waits for instead of racing the first into duplicates.
-func (s *Stack) lock(ctx context.Context) (func(), error) {
-	st := s.Project.State
-	if err := st.Ensure(); err != nil {
-		// A read-only project directory: fall back to the engine's name uniqueness.
-		return func() {}, nil
-	}
-	path := filepath.Join(st.Dir, "lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return func() {}, nil
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return func() {}, nil
-		}
-		holder, _ := os.ReadFile(path)
-		s.UI.Info("waiting for another mlstack command on project %q to finish (%s)", s.Name(), strings.TrimSpace(string(holder)))
-		done := make(chan error, 1)
-		go func() { done <- syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }()
-		select {
-		case err := <-done:
-			if err != nil {
-				f.Close()
-				return nil, fmt.Errorf("lock %s: %w", path, err)
-			}
-		case <-ctx.Done():
-			f.Close()
-			return nil, context.Cause(ctx)
-		}
-	}
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+" since "+time.Now().Format(time.TimeOnly)+"\n"), 0)
-	return func() {
-		_ = f.Truncate(0)
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
 }
 
 // ensureNetworks checks and creates the networks the target services use.

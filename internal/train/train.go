@@ -70,16 +70,25 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	st := &stack.Stack{Eng: eng, Project: p, UI: u}
-	svc := p.Services[service]
-
 	store := runs.Store{Dir: p.State.RunsDir()}
 	if err := p.State.Ensure(); err != nil {
 		return 0, err
 	}
+	tidy(ctx, u, eng, store, p.Name)
+	// `mlstack train | head` must not end the run: once stdout's reader is gone the output still
+	// goes to the run's log, and the record completes.
+	ju := *u
+	ju.Out = &pipeTolerant{w: u.Out, gone: func(err error) {
+		u.Notice("stdout closed (%v): the job goes on; its output is kept in the run's log", err)
+	}}
+	st := &stack.Stack{Eng: eng, Project: p, UI: &ju}
+	svc := p.Services[service]
+
 	commit, dirty, inGit := runs.GitState(ctx, p.WorkingDir)
 	if replay != nil {
-		applyReplay(u, &o.Job, replay)
+		if err := applyReplay(u, &o.Job, replay, svc); err != nil {
+			return 0, err
+		}
 		if h, err := stack.ConfigHash(svc); err == nil && replay.ConfigHash != "" && h != replay.ConfigHash {
 			u.Warn("service %q's configuration changed since run %s (config hash %.12s, now %.12s)", service, replay.ID, replay.ConfigHash, h)
 		}
@@ -118,7 +127,7 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 	}
 	rec := &runs.Record{
 		ID: id, Project: p.Name, Service: service, Host: host, MlstackVersion: app.Version,
-		LogFile: filepath.Join(project.StateDirName, "runs", id+".log"),
+		LogFile: filepath.Join(project.StateDirName, "runs", id+".log"), Owner: runs.OwnerHere(),
 	}
 	if inGit {
 		rec.GitCommit, rec.GitDirty = commit, &dirty
@@ -131,7 +140,10 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 		rec.StartedAt = s.StartedAt
 		rec.ImageID = s.ImageID
 		rec.ConfigHash = s.ConfigHash
-		rec.Entrypoint, rec.Command = s.Entrypoint, s.Command
+		var hiddenEntry, hiddenCmd []string
+		rec.Entrypoint, hiddenEntry = runs.MaskArgs(s.Entrypoint)
+		rec.Command, hiddenCmd = runs.MaskArgs(s.Command)
+		rec.MaskedArgs = append(hiddenEntry, hiddenCmd...)
 		rec.Env, rec.Masked = runs.MaskEnv(s.Env)
 		if in, err := eng.ImageInspect(context.WithoutCancel(ctx), s.ImageID); err == nil {
 			rec.ImageTags = in.RepoTags
@@ -166,9 +178,54 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 	return code, runErr
 }
 
-// applyReplay sets the job to the recorded run's image, entrypoint, command and environment.
-// Masked values come from the current environment; the user's -e flags still win.
-func applyReplay(u *ui.Streams, job *stack.OneOffOptions, rec *runs.Record) {
+// tidy settles the records of runs whose mlstack was killed and removes their exited containers,
+// before a new run; what it cannot do is a warning, never a reason not to train.
+func tidy(ctx context.Context, u *ui.Streams, eng Containers, store runs.Store, project string) {
+	if _, err := Reconcile(ctx, eng, store); err != nil {
+		u.Warn("check earlier runs against the engine: %v", err)
+	}
+	removed, err := RemoveFinished(ctx, eng, store, project)
+	if err != nil {
+		u.Warn("%v", err)
+	}
+	for _, n := range removed {
+		u.Status("Container "+n, "Removed (finished run)")
+	}
+}
+
+// applyReplay sets the job to the recorded run's image, entrypoint, command and environment. A
+// masked value is never passed to the job: a masked variable comes from the current environment,
+// else from -e, --env-file or the service's own environment; a masked argument needs the command
+// given anew. What cannot be restored is an error naming it.
+func applyReplay(u *ui.Streams, job *stack.OneOffOptions, rec *runs.Record, svc types.ServiceConfig) error {
+	if len(rec.MaskedArgs) > 0 {
+		if job.Command == nil && slices.ContainsFunc(rec.Command, hasMask) {
+			return fmt.Errorf("--replay %s: the run's command had secret values (%s) masked in its record; give the command after -- to replay it", rec.ID, strings.Join(rec.MaskedArgs, ", "))
+		}
+		if job.Entrypoint == nil && slices.ContainsFunc(rec.Entrypoint, hasMask) {
+			return fmt.Errorf("--replay %s: the run's entrypoint had secret values (%s) masked in its record; give it with --entrypoint to replay it", rec.ID, strings.Join(rec.MaskedArgs, ", "))
+		}
+	}
+	var env, fromEnv, missing []string
+	for _, k := range slices.Sorted(maps.Keys(rec.Env)) {
+		v := rec.Env[k]
+		if slices.Contains(rec.Masked, k) || hasMask(v) {
+			cur, ok := os.LookupEnv(k)
+			if !ok {
+				if !hasEnv(svc, *job, k) {
+					missing = append(missing, k)
+				}
+				continue // -e, --env-file or the service's environment give it today
+			}
+			fromEnv = append(fromEnv, k)
+			v = cur
+		}
+		env = append(env, k+"="+v)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("--replay %s: %s masked in the run's record and not set now; export %s or pass -e %s=VALUE",
+			rec.ID, strings.Join(missing, ", "), plural(missing, "it", "them"), missing[0])
+	}
 	job.ImageID = rec.ImageID
 	if job.Entrypoint == nil && rec.Entrypoint != nil {
 		job.Entrypoint = rec.Entrypoint
@@ -179,28 +236,21 @@ func applyReplay(u *ui.Streams, job *stack.OneOffOptions, rec *runs.Record) {
 			job.Command = []string{}
 		}
 	}
-	var env, fromEnv, missing []string
-	for _, k := range slices.Sorted(maps.Keys(rec.Env)) {
-		v := rec.Env[k]
-		if slices.Contains(rec.Masked, k) {
-			cur, ok := os.LookupEnv(k)
-			if !ok {
-				missing = append(missing, k)
-				continue
-			}
-			fromEnv = append(fromEnv, k)
-			v = cur
-		}
-		env = append(env, k+"="+v)
-	}
 	job.Env = append(env, job.Env...)
-	u.Info("Replaying run %s: image %s, command %s", rec.ID, rec.ImageID, strings.Join(rec.Command, " "))
+	u.Info("Replaying run %s: image %s, command %s", rec.ID, rec.ImageID, strings.Join(job.Command, " "))
 	if len(fromEnv) > 0 {
 		u.Notice("masked values of %s taken from the current environment", strings.Join(fromEnv, ", "))
 	}
-	if len(missing) > 0 {
-		u.Warn("%s masked in run %s and not set now: left out", strings.Join(missing, ", "), rec.ID)
+	return nil
+}
+
+func hasMask(s string) bool { return strings.Contains(s, runs.Mask) }
+
+func plural(xs []string, one, many string) string {
+	if len(xs) == 1 {
+		return one
 	}
+	return many
 }
 
 // hasEnv reports whether the job sets key through the service, -e or --env-file.
