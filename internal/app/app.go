@@ -88,8 +88,8 @@ func (e *Env) loadForDown(ctx context.Context) (*project.Project, error) {
 		o.NoPersisted = true
 		p, err = project.Load(ctx, o)
 	}
-	if err == nil {
-		return p, nil
+	if err == nil || !project.IsFileError(err) {
+		return p, err // a mistake on the command line (an unknown profile) is the user's to fix
 	}
 	name := project.KnownName(e.Global.Project)
 	if name == "" {

@@ -243,3 +243,64 @@ func TestOneLockPerEngineAndProjectName(t *testing.T) {
 		t.Errorf("down left %d networks of the duplicate pair", n)
 	}
 }
+
+// `mlstack config` output, saved and given back with -f, prints the same project again.
+func TestConfigOutputLoadsAgain(t *testing.T) {
+	bin := testenv.Binary(t)
+	root := testenv.ModuleRoot(t)
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"compose.yaml": `
+name: roundtrip
+services:
+  api:
+    image: busybox
+    command: ["sh", "-c", "echo $$HOME"]
+    env_file: [app.env]
+    depends_on: {db: {condition: service_healthy}}
+  db:
+    image: busybox
+    healthcheck: {test: ["CMD-SHELL", "test -n \"$$HOSTNAME\""], interval: 1s}
+  train: {build: ., profiles: [training]}
+networks: {spare: {}}
+volumes: {unused: {}}
+`,
+		"app.env":    "DB_URL='postgres://u:p$w@db/x'\n",
+		"Dockerfile": "FROM scratch\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "COMPOSE_PROFILES=", "COMPOSE_PROJECT_NAME=")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("mlstack %v in %s: %v", args, dir, err)
+		}
+		return string(out)
+	}
+	fixtures := map[string]string{
+		"written here":     dir,
+		"demo":             filepath.Join(root, "examples", "demo"),
+		"fraud-detection":  filepath.Join(root, "examples", "fraud-detection"),
+		"with training on": dir,
+	}
+	for name, fdir := range fixtures {
+		args := []string{"config"}
+		if name == "with training on" {
+			args = []string{"--profile", "training", "config"}
+		}
+		first := config(fdir, args...)
+		again := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(again, []byte(first), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if second := config(filepath.Dir(again), append([]string{"-f", again}, args...)...); second != first {
+			t.Errorf("%s: config of config differs:\n--- first\n%s\n--- second\n%s", name, first, second)
+		}
+	}
+}

@@ -73,7 +73,7 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	}
 	profilesOf := ServiceProfiles(model)
 	if len(profilesOf) == 0 {
-		return nil, fmt.Errorf("%s: no services defined", strings.Join(popts.ConfigPaths, ", "))
+		return nil, fileError{fmt.Errorf("%s: no services defined", strings.Join(popts.ConfigPaths, ", "))}
 	}
 	known := knownProfiles(profilesOf)
 	wd, err := popts.GetWorkingDir()
@@ -298,7 +298,19 @@ func loadError(err error) error {
 		wd, _ := os.Getwd()
 		return errNoFile{fmt.Sprintf("no compose file found in %s (looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml); pass one with -f", wd)}
 	}
-	return fmt.Errorf("load project: %w", oneLine(err))
+	return fileError{fmt.Errorf("load project: %w", oneLine(err))}
+}
+
+// fileError marks an error in the project's files (YAML, schema, interpolation, consistency), as
+// opposed to one in the command line: commands that only need the project's name go on without them.
+type fileError struct{ error }
+
+func (e fileError) Unwrap() error { return e.error }
+
+// IsFileError reports whether err says the project's files do not load (a missing file included).
+func IsFileError(err error) bool {
+	var e fileError
+	return errors.As(err, &e) || IsNoFile(err)
 }
 
 // oneLine folds compose-go's multi-line decoding errors into one line, keeping the wrapped error.

@@ -65,11 +65,11 @@ type Container struct {
 	FinishedAt      time.Time
 }
 
-// Reconcile brings a record that says "running" in line with its container when the mlstack process
-// that ran it is gone: an exited container gives its exit code and end time, a vanished one makes
-// the run lost. It reports whether the record changed.
-func (r *Record) Reconcile(c Container, ownerAlive bool) bool {
-	if !r.Running() || ownerAlive || c.Running {
+// Reconcile brings a record that says "running" in line with its container, once the mlstack
+// process that ran it is gone (see OwnerAlive): an exited container gives its exit code and end
+// time, a vanished one makes the run lost. It reports whether the record changed.
+func (r *Record) Reconcile(c Container) bool {
+	if !r.Running() || c.Running {
 		return false
 	}
 	if !c.Exists {

@@ -161,18 +161,16 @@ func TestReconcile(t *testing.T) {
 	start := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 	end := start.Add(90 * time.Second)
 	tests := []struct {
-		name       string
-		finished   bool
-		c          Container
-		ownerAlive bool
-		changed    bool
-		want       string // exit label after
+		name     string
+		finished bool
+		c        Container
+		changed  bool
+		want     string // exit label after
 	}{
-		{"exited container gives its code and end", false, Container{Exists: true, ExitCode: 3, FinishedAt: end}, false, true, "3"},
-		{"vanished container: lost", false, Container{}, false, true, "lost"},
-		{"still running", false, Container{Exists: true, Running: true}, false, false, "running"},
-		{"owner alive: it records the end itself", false, Container{}, true, false, "running"},
-		{"already finished: untouched", true, Container{}, false, false, "0"},
+		{"exited container gives its code and end", false, Container{Exists: true, ExitCode: 3, FinishedAt: end}, true, "3"},
+		{"vanished container: lost", false, Container{}, true, "lost"},
+		{"still running", false, Container{Exists: true, Running: true}, false, "running"},
+		{"already finished: untouched", true, Container{}, false, "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +178,7 @@ func TestReconcile(t *testing.T) {
 			if tt.finished {
 				r.Finish(start.Add(time.Second), 0)
 			}
-			if got := r.Reconcile(tt.c, tt.ownerAlive); got != tt.changed {
+			if got := r.Reconcile(tt.c); got != tt.changed {
 				t.Errorf("Reconcile changed = %v, want %v", got, tt.changed)
 			}
 			if got := exitLabel(r); got != tt.want {

@@ -10,10 +10,9 @@ import (
 // an io.MultiWriter would stop feeding at the first error. gone is called once, at the first failure.
 type pipeTolerant struct {
 	w      io.Writer
-	once   sync.Once
-	failed bool
-	mu     sync.Mutex
 	gone   func(error)
+	mu     sync.Mutex
+	failed bool
 }
 
 func (p *pipeTolerant) Write(b []byte) (int, error) {
@@ -24,7 +23,7 @@ func (p *pipeTolerant) Write(b []byte) (int, error) {
 	}
 	if _, err := p.w.Write(b); err != nil {
 		p.failed = true
-		p.once.Do(func() { p.gone(err) })
+		p.gone(err)
 	}
 	return len(b), nil
 }

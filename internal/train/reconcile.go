@@ -41,7 +41,7 @@ func Reconcile(ctx context.Context, eng Containers, store runs.Store) ([]string,
 			errs = append(errs, fmt.Errorf("run %s: %w", r.ID, err))
 			continue
 		}
-		if !r.Reconcile(c, false) {
+		if !r.Reconcile(c) {
 			continue
 		}
 		if err := store.Save(&r); err != nil {
