@@ -81,7 +81,10 @@ func newRunsShowCmd(env *app.Env) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(rec)
 			}
-			b, err := json.MarshalIndent(rec, "", "  ")
+			// Curves are for --format json and the dashboard; the last values ("metrics") stay.
+			short := *rec
+			short.MetricSeries = nil
+			b, err := json.MarshalIndent(short, "", "  ")
 			if err != nil {
 				return err
 			}
@@ -110,7 +113,7 @@ func newRunsShowCmd(env *app.Env) *cobra.Command {
 func newRunsDiffCmd(env *app.Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "diff RUN RUN",
-		Short: "Show what differs between two runs (image, commit, config, env, command, GPUs, exit, duration)",
+		Short: "Show what differs between two runs (image, commit, config, env, command, GPUs, exit, duration, metrics)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			store, err := runStore(cmd, env)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mlstack/mlstack/internal/metrics"
 )
 
 // Record is what mlstack remembers about one training run, stored as <id>.json.
@@ -38,6 +40,10 @@ type Record struct {
 	Host           string            `json:"host"`
 	MlstackVersion string            `json:"mlstack_version"`
 	LogFile        string            `json:"log_file"`
+	// Metrics are the last values the job reported on MLSTACK_METRIC lines (see internal/metrics).
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// MetricSeries holds the reported points per metric, bounded, for curves.
+	MetricSeries map[string][]metrics.Point `json:"metric_series,omitempty"`
 }
 
 // Finished reports whether the run has ended.
