@@ -222,14 +222,37 @@ function renderStack(view) {
   const width = 10 + cols.length * (NODE_W + GAP_X);
   const graph = el('div', { class: 'graph', id: 'graph' });
   graph.style.width = width + 'px';
-  graph.style.height = height + 'px';
-  const edges = svg('svg', { class: 'edges', width, height });
+  graph.style.height = (height + GAP_Y) + 'px';
+  const edges = svg('svg', { class: 'edges', width, height: height + GAP_Y });
+  // Each node's incoming and outgoing edges spread over its side, in the order of the other end.
+  const links = [];
   for (const svc of s.services) for (const d of svc.depends_on || []) {
-    const a = pos.get(d.service), b = pos.get(svc.name);
-    if (!a || !b) continue;
-    const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2, x2 = b.x, y2 = b.y + NODE_H / 2, mx = (x1 + x2) / 2;
-    edges.append(svg('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2 - 6},${y2}`, class: 'edge ' + (d.condition || '') },
-      svg('title', { text: svc.name + ' depends on ' + d.service + ' (' + d.condition + ')' })));
+    if (pos.has(d.service) && pos.has(svc.name)) links.push({ from: d.service, to: svc.name, cond: d.condition });
+  }
+  const spread = (key, other) => {
+    const groups = new Map();
+    for (const l of links) (groups.get(l[key]) || groups.set(l[key], []).get(l[key])).push(l);
+    for (const ls of groups.values()) {
+      ls.sort((a, b) => pos.get(a[other]).y - pos.get(b[other]).y || pos.get(a[other]).x - pos.get(b[other]).x);
+      ls.forEach((l, i) => { l[key + 'Y'] = pos.get(l[key]).y + NODE_H * (i + 1) / (ls.length + 1); });
+    }
+  };
+  spread('from', 'to');
+  spread('to', 'from');
+  for (const l of links) {
+    const a = pos.get(l.from), b = pos.get(l.to);
+    const x1 = a.x + NODE_W, y1 = l.fromY, x2 = b.x, y2 = l.toY;
+    let d;
+    if (x2 - x1 <= GAP_X) {
+      const mx = (x1 + x2) / 2;
+      d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2 - 6},${y2}`;
+    } else {
+      // An edge across columns runs in the gap below its source's row, clear of the nodes between.
+      const gy = a.y + NODE_H + GAP_Y / 2, h = GAP_X / 2;
+      d = `M${x1},${y1} C${x1 + h},${y1} ${x1 + h},${gy} ${x1 + GAP_X},${gy} L${x2 - GAP_X},${gy} C${x2 - h},${gy} ${x2 - h},${y2} ${x2 - 6},${y2}`;
+    }
+    edges.append(svg('path', { d, class: 'edge ' + (l.cond || '') },
+      svg('title', { text: l.to + ' depends on ' + l.from + ' (' + l.cond + ')' })));
     edges.append(svg('polygon', { points: `${x2},${y2} ${x2 - 8},${y2 - 4} ${x2 - 8},${y2 + 4}`, class: 'arrow' }));
   }
   graph.append(edges);
