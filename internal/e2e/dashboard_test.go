@@ -224,7 +224,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
-	step(t, ctx, "web turns exited on the page", 15*time.Second, chromedp.WaitVisible(css(status("web", "exited"))))
+	step(t, ctx, "web turns exited on the page", time.Minute, chromedp.WaitVisible(css(status("web", "exited"))))
 	t.Logf("web stopped in %s; the page showed it %s after the stop returned", stopped.Sub(stopAt).Round(time.Millisecond), time.Since(stopped).Round(time.Millisecond))
 
 	// Restart through the page, behind its confirmation.
