@@ -1,9 +1,11 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -95,7 +97,7 @@ func (h *logHub) Subscribe(services []string) ([]LogLine, *logSub) {
 		f.subs[sub] = true
 		backlog = append(backlog, f.lines...)
 	}
-	sortBySeq(backlog)
+	slices.SortFunc(backlog, func(a, b LogLine) int { return cmp.Compare(a.Seq, b.Seq) })
 	return backlog, sub
 }
 
@@ -112,14 +114,6 @@ func (h *logHub) Unsubscribe(sub *logSub) {
 		if f.refs--; f.refs == 0 {
 			f.cancel()
 			delete(h.feeds, s)
-		}
-	}
-}
-
-func sortBySeq(ls []LogLine) {
-	for i := 1; i < len(ls); i++ {
-		for j := i; j > 0 && ls[j].Seq < ls[j-1].Seq; j-- {
-			ls[j], ls[j-1] = ls[j-1], ls[j]
 		}
 	}
 }

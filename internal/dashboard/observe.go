@@ -1,8 +1,10 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,17 +108,11 @@ func fromInspect(in container.InspectResponse) Container {
 				c.Ports = append(c.Ports, Port{HostIP: b.HostIP, Published: pub, Target: port.Int(), Proto: port.Proto()})
 			}
 		}
-		sortPorts(c.Ports)
+		slices.SortFunc(c.Ports, func(a, b Port) int {
+			return cmp.Or(cmp.Compare(a.Target, b.Target), cmp.Compare(a.HostIP, b.HostIP))
+		})
 	}
 	return c
-}
-
-func sortPorts(ps []Port) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && (ps[j].Target < ps[j-1].Target || ps[j].Target == ps[j-1].Target && ps[j].HostIP < ps[j-1].HostIP); j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
 }
 
 func parseTime(s string) time.Time {

@@ -72,15 +72,7 @@ func buildState(p *project.Project, cs []Container, engineErr string, version in
 		if s.Containers == nil {
 			s.Containers = []Container{}
 		}
-		slices.SortFunc(s.Containers, func(a, b Container) int {
-			if a.Name < b.Name {
-				return -1
-			}
-			if a.Name > b.Name {
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(s.Containers, func(a, b Container) int { return strings.Compare(a.Name, b.Name) })
 		for _, d := range slices.Sorted(maps.Keys(svc.DependsOn)) {
 			s.DependsOn = append(s.DependsOn, Dep{Service: d, Condition: svc.DependsOn[d].Condition})
 		}

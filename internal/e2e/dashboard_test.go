@@ -290,6 +290,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	// A tab without the token is refused.
 	other, cancelOther := chromedp.NewContext(ctx)
 	defer cancelOther()
+	// The tab lives as long as the context of its first run, so that run has no deadline.
+	if err := chromedp.Do(other); err != nil {
+		t.Fatal(err)
+	}
 	step(t, other, "a page without the token is refused", 30*time.Second,
 		chromedp.Navigate(base),
 		chromedp.WaitVisible(css(`#banner:not(.hidden)`)))
