@@ -145,21 +145,18 @@ func run(loads, evs int) (string, error) {
 	last := fmt.Sprintf(`.node[data-service="svc%02d"] .status[data-status="healthy"]`, services-1)
 	var times []time.Duration
 	for range loads {
-		tab, closeTab := chromedp.NewContext(browser)
-		if err := do(tab, 3*time.Minute, chromedp.Navigate("about:blank")); err != nil {
-			return rep.String(), err
-		}
+		tab, closeTab := newTab(browser)
 		start := time.Now()
 		err := do(tab, 3*time.Minute, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(last)))
 		times = append(times, time.Since(start))
-		closeTab()
 		if err != nil {
-			return rep.String(), fmt.Errorf("page load: %w", err)
+			return rep.String(), fmt.Errorf("page load: %w; the page shows:\n%s", err, pageText(tab))
 		}
+		closeTab()
 	}
 	fmt.Fprintf(&rep, "page load in headless Chromium to all %d services drawn: median %s, max %s (%d loads)\n", services, median(times), slices.Max(times).Round(time.Millisecond), loads)
 
-	page, closePage := chromedp.NewContext(browser)
+	page, closePage := newTab(browser)
 	defer closePage()
 	if err := do(page, 3*time.Minute, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(last))); err != nil {
 		return rep.String(), err
@@ -249,6 +246,24 @@ func loadavg() string {
 		return "unknown"
 	}
 	return strings.Fields(string(b))[0]
+}
+
+// newTab opens a tab. Its first run has no deadline: the tab lives as long as that run's context.
+func newTab(browser context.Context) (context.Context, context.CancelFunc) {
+	tab, cancel := chromedp.NewContext(browser)
+	chromedp.Do(tab)
+	return tab, cancel
+}
+
+// pageText is what a page shows, for reports of a wait that failed.
+func pageText(tab context.Context) string {
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href.replace(/token=.*/, 'token=...') + "\n" + document.body.innerText`))
+	if err != nil {
+		return err.Error()
+	}
+	return text
 }
 
 func do(ctx context.Context, bound time.Duration, actions ...chromedp.Action[chromedp.Void]) error {
