@@ -143,7 +143,7 @@ func run(loads, evs int) (string, error) {
 	// Page load in the browser: navigation start to the stack view drawn with every service, in a
 	// fresh tab each time (the tab's renderer is started before the clock starts).
 	last := fmt.Sprintf(`.node[data-service="svc%02d"] .status[data-status="healthy"]`, services-1)
-	var times []time.Duration
+	var times, drawn []time.Duration
 	for range loads {
 		tab, closeTab := newTab(browser)
 		start := time.Now()
@@ -152,9 +152,16 @@ func run(loads, evs int) (string, error) {
 		if err != nil {
 			return rep.String(), fmt.Errorf("page load: %w; the page shows:\n%s", err, pageText(tab))
 		}
+		// The page's own clock: navigation start to its first full drawing of the stack.
+		ms, err := chromedp.Run(tab, chromedp.Evaluate[float64](`performance.getEntriesByName('mlstack-stack-drawn')[0].startTime`))
+		if err != nil {
+			return rep.String(), fmt.Errorf("read the page's timing: %w", err)
+		}
+		drawn = append(drawn, time.Duration(ms*float64(time.Millisecond)))
 		closeTab()
 	}
-	fmt.Fprintf(&rep, "page load in headless Chromium to all %d services drawn: median %s, max %s (%d loads)\n", services, median(times), slices.Max(times).Round(time.Millisecond), loads)
+	fmt.Fprintf(&rep, "page load in headless Chromium, navigation start to the stack drawn (page clock): median %s, max %s (%d loads)\n", median(drawn), slices.Max(drawn).Round(time.Millisecond), loads)
+	fmt.Fprintf(&rep, "the same seen from outside (navigate until chromedp sees all %d services): median %s, max %s\n", services, median(times), slices.Max(times).Round(time.Millisecond))
 
 	page, closePage := newTab(browser)
 	defer closePage()
