@@ -46,6 +46,9 @@ services:
       test: ["CMD", "/fixture", "probe"]
       interval: 500ms
       retries: 1
+  banner:
+    image: ${FIXTURE}
+    command: ["exit", "--message", "<img src=x onerror=window.__xss=1><b>not bold</b>"]
   training:
     image: ${FIXTURE}
     profiles: [training]
@@ -240,6 +243,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`(document.getElementById('logbox') || {textContent: ''}).textContent.includes('db | listening on')`),
 		chromedp.SendKeys(css(`#log-filter`), "listening"))
 	screenshot(t, ctx, "logs")
+	// What a container prints is text, never markup.
+	step(t, ctx, "a log line with markup shows as text", 30*time.Second,
+		chromedp.Poll[chromedp.Void](`document.getElementById('logbox').textContent.includes('banner | <img src=x onerror=window.__xss=1><b>not bold</b>')`))
+	if n := read(t, ctx, "markup in the logs", chromedp.Evaluate[int](`document.querySelectorAll('#logbox img, #logbox b').length + (window.__xss ? 100 : 0)`)); n != 0 {
+		t.Errorf("a log line became markup (%d elements, or its script ran)", n)
+	}
 
 	// A training run appears while it runs, and its metric curve renders after it ends.
 	tctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

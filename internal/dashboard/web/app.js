@@ -205,7 +205,7 @@ function layout(services) {
   return cols;
 }
 
-const NODE_W = 250, NODE_H = 150, GAP_X = 70, GAP_Y = 22;
+const NODE_W = 250, NODE_H = 164, GAP_X = 70, GAP_Y = 22;
 
 function renderStack(view) {
   const s = app.state;
