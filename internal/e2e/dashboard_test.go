@@ -240,7 +240,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	// Logs: all services together with prefixes, and a filter.
 	step(t, ctx, "logs show the services' output", 30*time.Second,
 		hash("#/logs"),
-		chromedp.Poll[chromedp.Void](`(document.getElementById('logbox') || {textContent: ''}).textContent.includes('db | listening on')`),
+		chromedp.Poll[chromedp.Void](`['db', 'cache', 'web'].every(s => (document.getElementById('logbox') || {textContent: ''}).textContent.includes(s + ' | listening on'))`),
 		chromedp.SendKeys(css(`#log-filter`), "listening"))
 	screenshot(t, ctx, "logs")
 	// What a container prints is text, never markup.
