@@ -446,6 +446,7 @@ function chart(name, series) {
   for (const [v, y] of [[y1, T], [y0, H - B]]) c.append(svg('text', { x: L - 4, y: y + 4, class: 'tick end', text: num(v) }));
   c.append(svg('text', { x: L, y: H - 8, class: 'tick', text: 'step ' + num(x0) }));
   c.append(svg('text', { x: W - R, y: H - 8, class: 'tick end', text: num(x1) }));
+  if (series.length > 1) series.forEach((s, i) => c.append(svg('text', { x: W - R - (series.length - 1 - i) * 22, y: 16, class: 'tick end key ' + s.cls, text: s.label.split(' ')[0] })));
   for (const s of series) {
     if (!s.points.length) continue;
     c.append(svg('polyline', { class: 'line ' + s.cls, points: s.points.map(p => sx(p[0]).toFixed(1) + ',' + sy(p[1]).toFixed(1)).join(' ') }, svg('title', { text: s.label })));
