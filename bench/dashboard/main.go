@@ -181,8 +181,8 @@ func run(loads, evs int) (string, error) {
 	}
 	evctx, stopEvents := context.WithCancel(ctx)
 	defer stopEvents()
-	msgs, errs := eng.ContainerEvents(evctx, labels.ProjectFilter(name))
-	var delays []time.Duration
+	msgs, errs := received(evctx, eng, name)
+	var delays, delivery []time.Duration
 	for i := range evs {
 		svc := fmt.Sprintf("svc%02d", i%services)
 		id, err := containerOf(ctx, eng, name, svc)
@@ -192,10 +192,11 @@ func run(loads, evs int) (string, error) {
 		if err := eng.ContainerStop(ctx, id, container.StopOptions{}); err != nil {
 			return rep.String(), err
 		}
-		at, err := eventTime(msgs, errs, id, "die")
+		at, got, err := eventTime(msgs, errs, id, "die")
 		if err != nil {
 			return rep.String(), err
 		}
+		delivery = append(delivery, got.Sub(at))
 		key := svc + ":exited"
 		seen, err := chromedp.Run(page, chromedp.Poll[int64](fmt.Sprintf(`window.__seen[%q]`, key), chromedp.WithPollingTimeout(2*time.Minute)))
 		if err != nil {
@@ -205,12 +206,13 @@ func run(loads, evs int) (string, error) {
 		if err := eng.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 			return rep.String(), err
 		}
-		if _, err := eventTime(msgs, errs, id, "start"); err != nil {
+		if _, _, err := eventTime(msgs, errs, id, "start"); err != nil {
 			return rep.String(), err
 		}
 		chromedp.Run(page, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`delete window.__seen[%q]`, key)))
 	}
 	fmt.Fprintf(&rep, "engine event (die) to page: median %s, max %s (%d stops; page clock in ms)\n", median(delays), slices.Max(delays).Round(time.Millisecond), evs)
+	fmt.Fprintf(&rep, "  of which the engine's own delivery of the event to a subscriber: median %s, max %s\n", median(delivery), slices.Max(delivery).Round(time.Millisecond))
 	fmt.Fprintf(&rep, "rss with the stack view open: %s\n", rss(dash.Process.Pid))
 
 	for _, v := range []struct{ hash, sel string }{
@@ -309,19 +311,46 @@ func containerOf(ctx context.Context, eng *engine.Client, project, svc string) (
 	return cs[0].ID, nil
 }
 
-// eventTime waits for the container's next event of that action and returns when the engine had it.
-func eventTime(msgs <-chan events.Message, errs <-chan error, id, action string) (time.Time, error) {
+// arrival is a start or die event and when it reached this subscriber.
+type arrival struct {
+	m   events.Message
+	got time.Time
+}
+
+// received reads the project's events as they come (health probes make many), keeping the start
+// and die events with their arrival times.
+func received(ctx context.Context, eng *engine.Client, project string) (<-chan arrival, <-chan error) {
+	msgs, errs := eng.ContainerEvents(ctx, labels.ProjectFilter(project))
+	out := make(chan arrival, 1024)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m := <-msgs:
+				if m.Action == "die" || m.Action == "start" {
+					out <- arrival{m, time.Now()}
+				}
+			}
+		}
+	}()
+	return out, errs
+}
+
+// eventTime waits for the container's next event of that action and returns when the engine had
+// it and when it reached this subscriber.
+func eventTime(msgs <-chan arrival, errs <-chan error, id, action string) (at, got time.Time, err error) {
 	timeout := time.After(time.Minute)
 	for {
 		select {
-		case m := <-msgs:
-			if m.Actor.ID == id && string(m.Action) == action {
-				return time.Unix(0, m.TimeNano), nil
+		case a := <-msgs:
+			if a.m.Actor.ID == id && string(a.m.Action) == action {
+				return time.Unix(0, a.m.TimeNano), a.got, nil
 			}
 		case err := <-errs:
-			return time.Time{}, err
+			return time.Time{}, time.Time{}, err
 		case <-timeout:
-			return time.Time{}, fmt.Errorf("no %s event for %s within a minute", action, id)
+			return time.Time{}, time.Time{}, fmt.Errorf("no %s event for %s within a minute", action, id)
 		}
 	}
 }

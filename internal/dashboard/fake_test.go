@@ -20,6 +20,8 @@ type fakeEngine struct {
 	byID    map[string]container.InspectResponse
 	events  chan events.Message
 	stopped []string
+	// gate, when set, holds every inspect until it is closed, as the engine does during a stop's clean-up.
+	gate chan struct{}
 }
 
 func newFakeEngine() *fakeEngine {
@@ -37,6 +39,16 @@ func (f *fakeEngine) ContainerList(ctx context.Context, o container.ListOptions)
 }
 
 func (f *fakeEngine) ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error) {
+	f.mu.Lock()
+	gate := f.gate
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return container.InspectResponse{}, ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, c := range f.byID {
@@ -64,7 +76,11 @@ func (f *fakeEngine) set(c container.InspectResponse, emit string) {
 	f.byID[c.ID] = c
 	f.mu.Unlock()
 	if emit != "" {
-		f.events <- events.Message{Action: events.Action(emit), Actor: events.Actor{ID: c.ID}}
+		attrs := map[string]string{}
+		if emit == "die" {
+			attrs["exitCode"] = fmt.Sprint(c.State.ExitCode)
+		}
+		f.events <- events.Message{Action: events.Action(emit), Actor: events.Actor{ID: c.ID, Attributes: attrs}, TimeNano: time.Now().UnixNano()}
 	}
 }
 

@@ -123,17 +123,23 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-// Observer keeps the project's containers as the engine reports them: one event subscription, and
-// a fresh inspect of a container on each of its events, so what it holds is the engine's latest word.
+// Observer keeps the project's containers as the engine reports them, from one event subscription.
+// An event's own news (a start, a death with its exit code, a health status) shows at once; an
+// inspect started by the event then fills in the rest (ports, probe output, restart count) and is
+// kept only if no later event for that container came meanwhile, so an older reading never
+// overwrites a newer one. The engine answers an inspect only after it has finished with a
+// container (a stop's clean-up), so waiting for it would delay the page by that long.
 type Observer struct {
 	eng     Engine
 	project string
 
 	mu         sync.Mutex
 	containers map[string]Container
-	err        string
-	version    int
-	changed    chan struct{}
+	// events counts the events seen per container; an inspect applies only if none came after it began.
+	events  map[string]int
+	err     string
+	version int
+	changed chan struct{}
 }
 
 // resubscribeAfter is the pause before subscribing again when the event stream broke.
@@ -141,7 +147,7 @@ const resubscribeAfter = time.Second
 
 // Observe starts following the project's containers until ctx ends.
 func Observe(ctx context.Context, eng Engine, project string) *Observer {
-	o := &Observer{eng: eng, project: project, containers: map[string]Container{}, changed: make(chan struct{})}
+	o := &Observer{eng: eng, project: project, containers: map[string]Container{}, events: map[string]int{}, changed: make(chan struct{})}
 	go o.run(ctx)
 	return o
 }
@@ -214,17 +220,74 @@ func (o *Observer) apply(ctx context.Context, m events.Message) error {
 	if id == "" || ignored(string(m.Action)) {
 		return nil
 	}
-	in, err := o.eng.ContainerInspect(ctx, id)
-	switch {
-	case engine.IsNotFound(err):
-		o.update(func() { delete(o.containers, id) })
-		return nil
-	case err != nil:
-		return fmt.Errorf("inspect container %s: %w", id, err)
+	var seq int
+	o.update(func() {
+		o.events[id]++
+		seq = o.events[id]
+		if m.Action == "destroy" {
+			delete(o.containers, id)
+			return
+		}
+		if c, ok := o.containers[id]; ok {
+			o.containers[id] = fromEvent(c, m)
+		}
+	})
+	if m.Action != "destroy" {
+		go o.refresh(ctx, id, seq)
 	}
-	c := fromInspect(in)
-	o.update(func() { o.containers[id] = c })
 	return nil
+}
+
+// refresh inspects a container after its event number seq and keeps the result unless a later
+// event came meanwhile (whose own refresh then decides).
+func (o *Observer) refresh(ctx context.Context, id string, seq int) {
+	in, err := o.eng.ContainerInspect(ctx, id)
+	if err != nil && !engine.IsNotFound(err) {
+		// The event's own news stays shown; the next event inspects again.
+		return
+	}
+	o.mu.Lock()
+	stale := o.events[id] != seq
+	o.mu.Unlock()
+	if stale {
+		return
+	}
+	o.update(func() {
+		if o.events[id] != seq {
+			return
+		}
+		if err != nil {
+			delete(o.containers, id)
+			return
+		}
+		o.containers[id] = fromInspect(in)
+	})
+}
+
+// fromEvent applies what an event itself says about a container.
+func fromEvent(c Container, m events.Message) Container {
+	at := time.Unix(0, m.TimeNano)
+	action := string(m.Action)
+	switch {
+	case action == "start":
+		c.State, c.StartedAt, c.Probe = "running", at, ""
+		if c.Health != "" {
+			c.Health = "starting"
+		}
+	case action == "die":
+		c.State, c.FinishedAt = "exited", at
+		c.ExitCode, _ = strconv.Atoi(m.Actor.Attributes["exitCode"])
+	case action == "pause":
+		c.State = "paused"
+	case action == "unpause":
+		c.State = "running"
+	case strings.HasPrefix(action, "health_status"):
+		c.Health = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(action, "health_status"), ":"))
+	default:
+		return c
+	}
+	c.Status = statusWord(c.State, c.Health)
+	return c
 }
 
 func (o *Observer) update(f func()) {

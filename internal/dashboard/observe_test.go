@@ -82,3 +82,32 @@ func TestLastStartAndWaitStart(t *testing.T) {
 		t.Errorf("waitStart returned before a later start")
 	}
 }
+
+// A death shows at once, even while the engine holds inspects back (as during a stop's clean-up);
+// the inspect's fuller reading follows, and an older reading never overwrites a newer event.
+func TestObserverShowsEventsBeforeInspects(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	eng := newFakeEngine()
+	eng.set(ctr("p", "web", "p-web-1", "running", false), "")
+	o := Observe(ctx, eng, "p")
+	waitFor(t, o, "web running", statusOf("p-web-1", "running"))
+
+	gate := make(chan struct{})
+	eng.mu.Lock()
+	eng.gate = gate
+	eng.mu.Unlock()
+	dead := ctr("p", "web", "p-web-1", "exited", false)
+	dead.State.ExitCode = 137
+	dead.RestartCount = 4
+	eng.set(dead, "die")
+	cs := waitFor(t, o, "web exited while inspects wait", statusOf("p-web-1", "exited"))
+	if c, _ := find(cs, "p-web-1"); c.ExitCode != 137 || c.Restarts != 0 {
+		t.Errorf("from the event: exit %d restarts %d; want 137 and the old count until the inspect", c.ExitCode, c.Restarts)
+	}
+	eng.mu.Lock()
+	eng.gate = nil
+	eng.mu.Unlock()
+	close(gate)
+	waitFor(t, o, "the inspect's restart count", func(cs []Container) bool { c, _ := find(cs, "p-web-1"); return c.Restarts == 4 })
+}
