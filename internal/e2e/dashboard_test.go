@@ -296,6 +296,33 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "diff")
 
+	// Stopping a running job from its page, behind the confirmation: `train` records the end.
+	lctx, cancelLong := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancelLong()
+	long := p.Command(lctx, nil, "train", "--", "train", "--metrics", "--epochs", "200", "--steps", "2", "--interval", "250ms")
+	var longOut strings.Builder
+	long.Stdout, long.Stderr = &longOut, &longOut
+	if err := long.Start(); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "the long run is listed as running", time.Minute,
+		hash("#/runs"),
+		chromedp.WaitVisible(css(`tr.run .st [data-status="running"]`)))
+	id := read(t, ctx, "the running run's ID", chromedp.Evaluate[string](`document.querySelector('tr.run:has(.st [data-status="running"])').dataset.run`))
+	step(t, ctx, "stop the job from its page", time.Minute,
+		hash("#/run/"+id),
+		chromedp.WaitVisible(css(`#stop-run`)),
+		chromedp.Click(css(`#stop-run`)),
+		chromedp.WaitVisible(css(`#confirm-yes`)),
+		chromedp.Click(css(`#confirm-yes`)),
+		chromedp.WaitVisible(css(`h2 + .status[data-status="failed"]`)))
+	if err := long.Wait(); err == nil {
+		t.Errorf("train of a stopped job exited 0:\n%s", longOut.String())
+	}
+	if recs := listRuns(t, p); recs[0].ID != id || !recs[0].Finished() || recs[0].ExitCode == 0 {
+		t.Errorf("the stopped run's record: %+v", recs[0])
+	}
+
 	// A tab without the token is refused.
 	other, cancelOther := chromedp.NewContext(ctx)
 	defer cancelOther()
