@@ -118,6 +118,7 @@ func runTrain(s *sys, args []string) error {
 	interval := f.duration("interval", "FIXTURE_INTERVAL", 100*time.Millisecond, "time per progress step")
 	showEnv := f.str("show-env", "FIXTURE_SHOW_ENV", "MLFLOW_TRACKING_URI", "comma list of env vars to print")
 	out := f.str("out", "FIXTURE_OUT", "", "write a model file here at the end")
+	report := f.boolean("metrics", "FIXTURE_METRICS", "report loss and accuracy per epoch as MLSTACK_METRIC lines")
 	code := f.Int("exit-code", fromEnv(f, "TRAIN_EXIT", 0, parseExit), "exit status at the end (env TRAIN_EXIT)")
 	if err := f.parseNone(args); err != nil {
 		return err
@@ -158,6 +159,9 @@ func runTrain(s *sys, args []string) error {
 			s.printf("\r%s", strings.Repeat(" ", len(bar)))
 		}
 		s.printf("\r%s\n", line)
+		if *report {
+			s.printf("MLSTACK_METRIC {\"step\": %d, \"loss\": %.4f, \"accuracy\": %.4f}\n", e, 1/float64(e+1), 1-1/float64(e+2))
+		}
 	}
 	if *out != "" {
 		if err := writeFile(*out, "model trained\n"); err != nil {

@@ -138,7 +138,7 @@ func extraCommands(env *app.Env) []*cobra.Command {
 	for _, f := range []func(*app.Env) *cobra.Command{
 		newBuildCmd, newTrainCmd, newRunsCmd, newWatchCmd, newProfileCmd, newInitCmd, newLintCmd, newDoctorCmd,
 		newRunCmd, newExecCmd, newStopCmd, newStartCmd, newRestartCmd, newKillCmd, newRmCmd, newPullCmd,
-		newPortCmd, newTopCmd, newImagesCmd, newLsCmd, newCreateCmd, newSyncdCmd,
+		newPortCmd, newTopCmd, newImagesCmd, newLsCmd, newCreateCmd, newSyncdCmd, newDashboardCmd,
 	} {
 		if c := f(env); c != nil {
 			out = append(out, c)

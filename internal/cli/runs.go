@@ -72,7 +72,13 @@ func newRunsShowCmd(env *app.Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := ui.WriteJSON(env.UI.Out, rec); err != nil || format == "json" {
+			if format == "json" {
+				return ui.WriteJSON(env.UI.Out, rec)
+			}
+			// Curves are for --format json and the dashboard; the last values ("metrics") stay.
+			short := *rec
+			short.MetricSeries = nil
+			if err := ui.WriteJSON(env.UI.Out, &short); err != nil {
 				return err
 			}
 			tail, err := store.Tail(rec.ID, lines)
@@ -99,7 +105,7 @@ func newRunsShowCmd(env *app.Env) *cobra.Command {
 func newRunsDiffCmd(env *app.Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "diff RUN RUN",
-		Short: "Show what differs between two runs (image, commit, config, env, command, GPUs, exit, duration)",
+		Short: "Show what differs between two runs (image, commit, config, env, command, GPUs, exit, duration, metrics)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			store, err := runStore(cmd, env)

@@ -18,7 +18,7 @@ type Change struct {
 }
 
 // Diff lists what differs from run a to run b, in a fixed order: image, git commit, config hash,
-// command, environment (per key, sorted), GPUs, exit code, duration.
+// command, environment (per key, sorted), GPUs, exit code, duration, last metric values (per name, sorted).
 func Diff(a, b *Record) []Change {
 	var out []Change
 	add := func(field, va, vb string) {
@@ -48,6 +48,16 @@ func Diff(a, b *Record) []Change {
 	add("gpus_granted", a.GPUsGranted, b.GPUsGranted)
 	add("exit_code", exitLabel(a), exitLabel(b))
 	add("duration", durationLabel(a), durationLabel(b))
+	names := slices.Sorted(maps.Keys(a.Metrics))
+	for k := range b.Metrics {
+		if _, ok := a.Metrics[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		add("metrics."+k, metricLabel(a.Metrics, k), metricLabel(b.Metrics, k))
+	}
 	return out
 }
 
@@ -60,6 +70,14 @@ func gitLabel(r *Record) string {
 	default:
 		return r.GitCommit
 	}
+}
+
+func metricLabel(m map[string]float64, k string) string {
+	v, ok := m[k]
+	if !ok {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', 6, 64)
 }
 
 func envLabel(v string, ok bool) string {

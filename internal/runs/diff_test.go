@@ -96,3 +96,18 @@ func TestWriteDiff(t *testing.T) {
 		t.Errorf("WriteDiff =\n%s\nwant\n%s", out.String(), want)
 	}
 }
+
+func TestDiffMetrics(t *testing.T) {
+	a := &Record{ID: "a", Metrics: map[string]float64{"loss": 0.25, "auc": 0.9, "old": 1}}
+	b := &Record{ID: "b", Metrics: map[string]float64{"loss": 0.125, "auc": 0.9, "new": 2}}
+	var got []Change
+	for _, c := range Diff(a, b) {
+		if strings.HasPrefix(c.Field, "metrics.") {
+			got = append(got, c)
+		}
+	}
+	wantM := []Change{{"metrics.loss", "0.25", "0.125"}, {"metrics.new", "", "2"}, {"metrics.old", "1", ""}}
+	if !reflect.DeepEqual(got, wantM) {
+		t.Errorf("metric changes\n got %q\nwant %q", got, wantM)
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mlstack/mlstack/internal/metrics"
 )
 
 // Record is what mlstack remembers about one training run, stored as <id>.json.
@@ -50,6 +52,10 @@ type Record struct {
 	// Lost is set when the job's container vanished before its end was recorded (mlstack was killed,
 	// then the container was removed): the exit code is unknown.
 	Lost bool `json:"lost,omitempty"`
+	// Metrics are the last values the job reported on MLSTACK_METRIC lines (see internal/metrics).
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// MetricSeries holds the reported points per metric, bounded, for curves.
+	MetricSeries map[string][]metrics.Point `json:"metric_series,omitempty"`
 }
 
 // Finished reports whether the run has ended with a known exit code.

@@ -4,17 +4,20 @@ package train
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/metrics"
 	"github.com/mlstack/mlstack/internal/pipeline"
 	"github.com/mlstack/mlstack/internal/project"
 	"github.com/mlstack/mlstack/internal/runs"
@@ -133,8 +136,20 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 		rec.GitCommit, rec.GitDirty = commit, &dirty
 	}
 	started := false
-	o.Job.Stdout, o.Job.Stderr = logw, logw
+	// The job's metric lines are read from its stdout (see internal/metrics) and kept in the record,
+	// rewritten while it runs so that `runs show` and the dashboard see them live.
+	recorder := metrics.NewRecorder()
+	var recMu sync.Mutex
+	o.Job.Stdout, o.Job.Stderr = io.MultiWriter(logw, recorder), logw
+	savingCtx, stopSaving := context.WithCancel(ctx)
+	saving := make(chan struct{})
+	go func() {
+		defer close(saving)
+		keepMetrics(savingCtx, &recMu, rec, recorder, func() error { return store.Save(rec) })
+	}()
 	o.Job.Started = func(s stack.OneOffStarted) {
+		recMu.Lock()
+		defer recMu.Unlock()
 		started = true
 		rec.ContainerName = s.Name
 		rec.StartedAt = s.StartedAt
@@ -157,6 +172,8 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 		}
 	}
 	code, runErr := st.RunOneOff(ctx, o.Job)
+	stopSaving()
+	<-saving
 	if err := logw.Close(); err != nil {
 		u.Warn("%v", err)
 	}
@@ -169,6 +186,7 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 		return code, runErr
 	}
 	rec.Finish(time.Now(), code)
+	rec.Metrics, rec.MetricSeries = recorder.Last(), recorder.Series()
 	if err := store.Save(rec); err != nil {
 		u.Warn("%v", err)
 	}
@@ -190,6 +208,36 @@ func tidy(ctx context.Context, u *ui.Streams, eng Containers, store runs.Store, 
 	}
 	for _, n := range removed {
 		u.Status("Container "+n, "Removed (finished run)")
+	}
+}
+
+// metricsEvery bounds how often a running job's record is rewritten with new metrics.
+const metricsEvery = time.Second
+
+// keepMetrics copies the recorder's metrics into the record and saves it, at most once every
+// metricsEvery and only when a metric line came, from the job's start until ctx ends.
+func keepMetrics(ctx context.Context, mu *sync.Mutex, rec *runs.Record, m *metrics.Recorder, save func() error) {
+	t := time.NewTicker(metricsEvery)
+	defer t.Stop()
+	saved := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v := m.Version()
+		if v == saved {
+			continue
+		}
+		mu.Lock()
+		if !rec.StartedAt.IsZero() {
+			rec.Metrics, rec.MetricSeries = m.Last(), m.Series()
+			if err := save(); err == nil {
+				saved = v
+			}
+		}
+		mu.Unlock()
 	}
 }
 

@@ -56,6 +56,9 @@ def main():
     scores = model.predict_proba(X_test)[:, 1]
     metrics = {"accuracy": accuracy_score(y_test, model.predict(X_test)), "roc_auc": roc_auc_score(y_test, scores)}
     print("metrics:", json.dumps(metrics))
+    # `mlstack train` records MLSTACK_METRIC lines in the run record (see `mlstack runs show` and
+    # `mlstack dashboard`); print one per step, e.g. per epoch, for curves.
+    print("MLSTACK_METRIC " + json.dumps({"step": 1, **metrics}), flush=True)
     os.makedirs(MODEL_DIR, exist_ok=True)
     tmp = os.path.join(MODEL_DIR, "model.joblib.tmp")
     joblib.dump(model, tmp)

@@ -1,0 +1,469 @@
+// mlstack dashboard. Every text from the engine, a container or a run record is set with
+// textContent or as an attribute value, never parsed as HTML.
+'use strict';
+
+const TOKEN_KEY = 'mlstack-dashboard-token';
+const MAX_LOG_LINES = 5000;
+
+// The token arrives in the URL's fragment once; it is kept for this tab only and taken out of the
+// address bar, so it does not stay in history or on screen.
+(function takeToken() {
+  const m = location.hash.match(/^#token=([0-9a-f]+)$/);
+  if (m) {
+    sessionStorage.setItem(TOKEN_KEY, m[1]);
+    history.replaceState(null, '', location.pathname + '#/stack');
+  }
+})();
+
+function authHeaders() {
+  const t = sessionStorage.getItem(TOKEN_KEY);
+  return t ? { 'Authorization': 'Bearer ' + t } : {};
+}
+
+// el builds an element; string children become text nodes.
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k.startsWith('data-')) e.dataset[k.slice(5).replace(/-(.)/g, (_, c) => c.toUpperCase())] = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+  }
+  return e;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, ...children) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'text') e.textContent = v; else e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c) e.append(c);
+  return e;
+}
+
+function banner(msg) {
+  const b = document.getElementById('banner');
+  b.textContent = msg || '';
+  b.classList.toggle('hidden', !msg);
+}
+
+async function api(path, opts) {
+  const r = await fetch(path, Object.assign({ headers: authHeaders() }, opts || {}));
+  if (r.status === 401) {
+    banner('Refused: this page needs the URL printed by `mlstack dashboard` (it carries the access token).');
+    throw new Error('unauthorized');
+  }
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.error || r.statusText);
+  return body;
+}
+
+// stream reads server-sent events from a POST (so the browser sends Origin, which the server checks),
+// reconnecting after a break until the signal aborts it.
+async function stream(path, onEvent, signal, onUp) {
+  while (!signal.aborted) {
+    try {
+      const r = await fetch(path, { method: 'POST', headers: authHeaders(), signal });
+      if (r.status === 401) { banner('Refused: this page needs the URL printed by `mlstack dashboard` (it carries the access token).'); return; }
+      if (!r.ok) throw new Error(r.statusText);
+      if (onUp) onUp(true);
+      const reader = r.body.getReader();
+      const dec = new TextDecoder();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          let ev = 'message', data = '';
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) ev = line.slice(7);
+            else if (line.startsWith('data: ')) data += line.slice(6);
+          }
+          if (data) onEvent(ev, JSON.parse(data));
+        }
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+    }
+    if (onUp) onUp(false);
+    await new Promise(res => setTimeout(res, 1000));
+  }
+}
+
+// ---- formatting ----
+function dur(ms) {
+  if (ms < 0 || !isFinite(ms)) return '';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return s + 's';
+  const m = Math.floor(s / 60);
+  if (m < 60) return m + 'm' + String(s % 60).padStart(2, '0') + 's';
+  const h = Math.floor(m / 60);
+  if (h < 48) return h + 'h' + String(m % 60).padStart(2, '0') + 'm';
+  return Math.floor(h / 24) + 'd' + (h % 24) + 'h';
+}
+function when(t) { return t ? new Date(t).toLocaleString() : ''; }
+function num(v) { return typeof v === 'number' ? (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(+v.toPrecision(6))) : ''; }
+function isRunning(c) { return c.state === 'running' || c.state === 'restarting'; }
+
+// Elements with data-since show the time elapsed since then, refreshed every second.
+setInterval(() => {
+  for (const e of document.querySelectorAll('[data-since]')) e.textContent = dur(Date.now() - Date.parse(e.dataset.since));
+}, 1000);
+
+// ---- confirmation ----
+function confirmAction(text, action) {
+  const m = document.getElementById('confirm');
+  document.getElementById('confirm-text').textContent = text;
+  m.classList.remove('hidden');
+  const yes = document.getElementById('confirm-yes'), no = document.getElementById('confirm-no');
+  const close = () => { m.classList.add('hidden'); yes.onclick = no.onclick = null; };
+  no.onclick = close;
+  yes.onclick = async () => {
+    close();
+    try { await action(); banner(''); } catch (e) { banner(e.message); }
+  };
+}
+
+// ---- app state ----
+const app = { state: null, runs: null, route: [], logs: null, runTimer: null };
+
+function render() {
+  const parts = (location.hash || '#/stack').slice(2).split('/').map(decodeURIComponent);
+  app.route = parts;
+  for (const n of ['stack', 'logs', 'runs']) {
+    document.getElementById('nav-' + n).classList.toggle('active', parts[0] === n || (n === 'runs' && (parts[0] === 'run' || parts[0] === 'diff')));
+  }
+  if (parts[0] !== 'logs' && app.logs) { app.logs.abort.abort(); app.logs = null; }
+  if (app.runTimer) { clearInterval(app.runTimer); app.runTimer = null; }
+  const view = document.getElementById('view');
+  switch (parts[0]) {
+    case 'logs': return renderLogs(view, parts[1] || '');
+    case 'runs': return renderRuns(view);
+    case 'run': return renderRun(view, parts[1]);
+    case 'diff': return renderDiff(view, parts[1], parts[2]);
+    default: return renderStack(view);
+  }
+}
+window.addEventListener('hashchange', render);
+
+function onState(s) {
+  app.state = s;
+  document.getElementById('project').textContent = s.project;
+  document.title = 'mlstack · ' + s.project;
+  const ml = document.getElementById('mlflow');
+  ml.classList.toggle('hidden', !s.tracking);
+  if (s.tracking) ml.setAttribute('href', s.tracking);
+  if (app.route[0] === 'stack' || !app.route[0]) renderStack(document.getElementById('view'));
+}
+
+function onRuns(list) {
+  const before = app.runs;
+  app.runs = list;
+  if (app.route[0] === 'runs') renderRuns(document.getElementById('view'));
+  if (app.route[0] === 'run' && before) {
+    const id = app.route[1];
+    const a = before.find(r => r.id === id), b = list.find(r => r.id === id);
+    if (JSON.stringify(a) !== JSON.stringify(b)) renderRun(document.getElementById('view'), id);
+  }
+}
+
+// ---- stack view ----
+function statusText(c) {
+  if (c.status === 'exited') return 'exited (' + c.exit_code + ')';
+  if (c.status === 'restarting' || c.restarts > 0 && isRunning(c)) return c.status + ' (restarts: ' + c.restarts + ')';
+  return c.status;
+}
+
+// layout places each service one column right of its deepest dependency.
+function layout(services) {
+  const byName = new Map(services.map(s => [s.name, s]));
+  const depth = new Map();
+  const visit = (n, seen) => {
+    if (depth.has(n)) return depth.get(n);
+    if (seen.has(n)) return 0;
+    seen.add(n);
+    const s = byName.get(n);
+    let d = 0;
+    for (const dep of (s && s.depends_on) || []) if (byName.has(dep.service)) d = Math.max(d, visit(dep.service, seen) + 1);
+    depth.set(n, d);
+    return d;
+  };
+  for (const s of services) visit(s.name, new Set());
+  const cols = [];
+  for (const s of services) (cols[depth.get(s.name)] = cols[depth.get(s.name)] || []).push(s);
+  return cols;
+}
+
+const NODE_W = 250, NODE_H = 164, GAP_X = 70, GAP_Y = 22;
+
+function renderStack(view) {
+  const s = app.state;
+  view.replaceChildren();
+  if (!s) { view.append(el('p', { class: 'muted', text: 'Connecting to the engine…' })); return; }
+  if (s.engine) view.append(el('p', { class: 'error', text: 'Engine: ' + s.engine }));
+  const cols = layout(s.services);
+  const pos = new Map();
+  let height = 0;
+  cols.forEach((col, x) => col.forEach((svc, y) => {
+    pos.set(svc.name, { x: 10 + x * (NODE_W + GAP_X), y: 10 + y * (NODE_H + GAP_Y) });
+    height = Math.max(height, 10 + (y + 1) * (NODE_H + GAP_Y));
+  }));
+  const width = 10 + cols.length * (NODE_W + GAP_X);
+  const graph = el('div', { class: 'graph', id: 'graph' });
+  graph.style.width = width + 'px';
+  graph.style.height = (height + GAP_Y) + 'px';
+  const edges = svg('svg', { class: 'edges', width, height: height + GAP_Y });
+  // Each node's incoming and outgoing edges spread over its side, in the order of the other end.
+  const links = [];
+  for (const svc of s.services) for (const d of svc.depends_on || []) {
+    if (pos.has(d.service) && pos.has(svc.name)) links.push({ from: d.service, to: svc.name, cond: d.condition });
+  }
+  const spread = (key, other) => {
+    const groups = new Map();
+    for (const l of links) (groups.get(l[key]) || groups.set(l[key], []).get(l[key])).push(l);
+    for (const ls of groups.values()) {
+      ls.sort((a, b) => pos.get(a[other]).y - pos.get(b[other]).y || pos.get(a[other]).x - pos.get(b[other]).x);
+      ls.forEach((l, i) => { l[key + 'Y'] = pos.get(l[key]).y + NODE_H * (i + 1) / (ls.length + 1); });
+    }
+  };
+  spread('from', 'to');
+  spread('to', 'from');
+  for (const l of links) {
+    const a = pos.get(l.from), b = pos.get(l.to);
+    const x1 = a.x + NODE_W, y1 = l.fromY, x2 = b.x, y2 = l.toY;
+    let d;
+    if (x2 - x1 <= GAP_X) {
+      const mx = (x1 + x2) / 2;
+      d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2 - 6},${y2}`;
+    } else {
+      // An edge across columns runs in the gap below its source's row, clear of the nodes between.
+      const gy = a.y + NODE_H + GAP_Y / 2, h = GAP_X / 2;
+      d = `M${x1},${y1} C${x1 + h},${y1} ${x1 + h},${gy} ${x1 + GAP_X},${gy} L${x2 - GAP_X},${gy} C${x2 - h},${gy} ${x2 - h},${y2} ${x2 - 6},${y2}`;
+    }
+    edges.append(svg('path', { d, class: 'edge ' + (l.cond || '') },
+      svg('title', { text: l.to + ' depends on ' + l.from + ' (' + l.cond + ')' })));
+    edges.append(svg('polygon', { points: `${x2},${y2} ${x2 - 8},${y2 - 4} ${x2 - 8},${y2 + 4}`, class: 'arrow' }));
+  }
+  graph.append(edges);
+  for (const svc of s.services) {
+    const p = pos.get(svc.name);
+    const n = node(svc);
+    n.style.left = p.x + 'px';
+    n.style.top = p.y + 'px';
+    graph.append(n);
+  }
+  view.append(el('div', { class: 'graph-wrap' }, graph));
+  // The first full drawing, timed from navigation start, for bench/dashboard.
+  if (performance.getEntriesByName('mlstack-stack-drawn').length === 0) performance.mark('mlstack-stack-drawn');
+  view.append(el('p', { class: 'muted legend' }, 'Arrows point from a dependency to the service that waits for it. ',
+    'Dashed services are in a profile that is off.'));
+}
+
+function node(svc) {
+  const cs = svc.containers;
+  const main = cs.find(isRunning) || cs[0];
+  const status = main ? main.status : 'not created';
+  const n = el('div', { class: 'node ' + (svc.enabled ? '' : 'disabled'), 'data-service': svc.name });
+  n.append(el('div', { class: 'title' },
+    el('span', { class: 'name', text: svc.name }),
+    el('span', { class: 'status s-' + (main && main.status === 'exited' && main.exit_code === 0 ? 'completed' : status.replace(/ /g, '-')), 'data-status': status, text: main ? statusText(main) : status })));
+  if (cs.length > 1) n.append(el('div', { class: 'muted small', text: cs.filter(isRunning).length + '/' + cs.length + ' containers running' }));
+  n.append(el('div', { class: 'image', title: svc.image, text: svc.image }));
+  const meta = el('div', { class: 'meta' });
+  if (main && isRunning(main) && main.started_at) meta.append('up ', el('span', { 'data-since': main.started_at, text: dur(Date.now() - Date.parse(main.started_at)) }));
+  if (!svc.enabled) meta.append(el('span', { class: 'muted', text: 'profile ' + (svc.profiles || []).join(',') + ' off' }));
+  for (const c of cs) for (const p of c.ports || []) {
+    const host = (!p.host_ip || p.host_ip === '0.0.0.0' || p.host_ip === '::') ? '127.0.0.1' : (p.host_ip.includes(':') ? '[' + p.host_ip + ']' : p.host_ip);
+    const label = host + ':' + p.published + '→' + p.target;
+    if (p.proto === 'tcp') meta.append(el('a', { class: 'port', href: 'http://' + host + ':' + Number(p.published) + '/', target: '_blank', rel: 'noopener noreferrer', text: label }));
+    else meta.append(el('span', { class: 'port', text: label + '/' + p.proto }));
+  }
+  n.append(meta);
+  for (const c of cs) if (c.probe) n.append(el('pre', { class: 'probe', title: 'last health probe output', text: c.probe }));
+  const actions = el('div', { class: 'actions' },
+    el('a', { href: '#/logs/' + encodeURIComponent(svc.name), text: 'logs' }));
+  if (cs.length > 0) actions.append(el('button', {
+    type: 'button', class: 'small restart', text: 'restart',
+    onclick: () => confirmAction('Restart service "' + svc.name + '"?', () => api('/api/services/' + encodeURIComponent(svc.name) + '/restart', { method: 'POST' })),
+  }));
+  n.append(actions);
+  return n;
+}
+
+// ---- logs view ----
+function renderLogs(view, service) {
+  if (app.logs && app.logs.service === service) return;
+  if (app.logs) app.logs.abort.abort();
+  const names = app.state ? app.state.services.map(s => s.name) : [];
+  const colour = (n) => 'c' + ([...n].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7) % 8);
+  const filter = el('input', { type: 'search', id: 'log-filter', placeholder: 'filter lines', autocomplete: 'off' });
+  const follow = el('input', { type: 'checkbox', id: 'log-follow', checked: 'checked' });
+  const box = el('div', { class: 'logbox', id: 'logbox' });
+  const picker = el('div', { class: 'picker' },
+    el('a', { href: '#/logs', class: service ? '' : 'active', text: 'all' }),
+    names.map(n => el('a', { href: '#/logs/' + encodeURIComponent(n), class: n === service ? 'active' : '', text: n })));
+  view.replaceChildren(picker, el('div', { class: 'toolbar' }, filter, el('label', {}, follow, ' follow')), box);
+  const open = new Map(); // service → its open (progress) line element
+  const matches = (line) => !filter.value || line.textContent.toLowerCase().includes(filter.value.toLowerCase());
+  filter.addEventListener('input', () => { for (const l of box.children) l.classList.toggle('hidden', !matches(l)); });
+  const add = (l) => {
+    let line = open.get(l.svc);
+    if (line) {
+      line.lastChild.textContent = l.text;
+    } else {
+      line = el('div', { class: 'line' }, service ? null : el('span', { class: 'pfx ' + colour(l.svc), text: l.svc + ' | ' }), el('span', { text: l.text }));
+      box.append(line);
+      while (box.childElementCount > MAX_LOG_LINES) box.firstElementChild.remove();
+    }
+    line.classList.toggle('hidden', !matches(line));
+    if (l.open) open.set(l.svc, line); else open.delete(l.svc);
+  };
+  const abort = new AbortController();
+  app.logs = { service, abort };
+  stream('/api/logs?services=' + encodeURIComponent(service), (ev, data) => {
+    if (ev === 'lines') {
+      for (const l of data) add(l);
+      if (follow.checked) box.scrollTop = box.scrollHeight;
+    }
+  }, abort.signal, (up) => { if (up) { box.replaceChildren(); open.clear(); } });
+}
+
+// ---- runs ----
+function statusBadge(status) { return el('span', { class: 'status s-' + status, 'data-status': status, text: status }); }
+function runDuration(r) {
+  if (r.finished_at) return el('span', { text: dur(r.duration_ms) });
+  if (r.status === 'running') return el('span', { 'data-since': r.started_at, text: dur(Date.now() - Date.parse(r.started_at)) });
+  return el('span', { class: 'muted', text: '—' });
+}
+function shortCommit(r) { return r.git_commit ? r.git_commit.slice(0, 7) + (r.git_dirty ? '*' : '') : ''; }
+
+function renderRuns(view) {
+  const list = app.runs;
+  view.replaceChildren();
+  if (!list) { view.append(el('p', { class: 'muted', text: 'Loading runs…' })); return; }
+  if (list.length === 0) { view.append(el('p', { class: 'muted', text: 'No runs recorded yet: `mlstack train` records every run.' })); return; }
+  const picked = new Set(app.picked || []);
+  const compare = el('button', { type: 'button', id: 'compare', text: 'Compare two runs', disabled: picked.size !== 2 ? 'disabled' : null,
+    onclick: () => { const [a, b] = [...picked]; location.hash = '#/diff/' + encodeURIComponent(b) + '/' + encodeURIComponent(a); } });
+  const table = el('table', { class: 'runs' }, el('thead', {}, el('tr', {},
+    ['', 'run', 'service', 'status', 'started', 'duration', 'exit', 'GPU', 'commit', 'metrics'].map(h => el('th', { text: h })))));
+  const body = el('tbody');
+  for (const r of list) {
+    const box = el('input', { type: 'checkbox', class: 'pick', 'data-run': r.id, checked: picked.has(r.id) ? 'checked' : null,
+      onchange: (e) => { e.target.checked ? picked.add(r.id) : picked.delete(r.id); app.picked = [...picked].slice(-2); renderRuns(view); } });
+    const metrics = Object.entries(r.metrics || {}).slice(0, 4).map(([k, v]) => k + '=' + num(v)).join('  ');
+    body.append(el('tr', { class: 'run', 'data-run': r.id },
+      el('td', {}, box),
+      el('td', {}, el('a', { href: '#/run/' + encodeURIComponent(r.id), text: r.id })),
+      el('td', { text: r.service }),
+      el('td', { class: 'st' }, statusBadge(r.status)),
+      el('td', { text: when(r.started_at) }),
+      el('td', {}, runDuration(r)),
+      el('td', { text: r.finished_at ? String(r.exit_code) : '' }),
+      el('td', { text: r.gpus_granted || '' }),
+      el('td', { class: 'mono', text: shortCommit(r) }),
+      el('td', { class: 'mono small', text: metrics })));
+  }
+  table.append(body);
+  view.append(el('div', { class: 'toolbar' }, compare, el('span', { class: 'muted', text: ' tick two runs to compare them' })), table);
+}
+
+function field(name, value) {
+  return el('tr', {}, el('th', { text: name }), el('td', { class: 'mono' }, value instanceof Node ? value : String(value === undefined || value === null ? '' : value)));
+}
+
+function quoteCmd(cmd) { return (cmd || []).map(a => /[\s'"\\$`|&;<>(){}*?#~]/.test(a) || a === '' ? "'" + a.replace(/'/g, "'\\''") + "'" : a).join(' '); }
+
+async function renderRun(view, id) {
+  let v;
+  try { v = await api('/api/runs/' + encodeURIComponent(id)); } catch (e) { view.replaceChildren(el('p', { class: 'error', text: e.message })); return; }
+  if (app.route[0] !== 'run' || app.route[1] !== id) return;
+  const r = v.record;
+  const head = el('div', { class: 'toolbar' }, el('h2', { text: 'Run ' + r.id }), statusBadge(v.status));
+  if (v.status === 'running') head.append(el('button', { type: 'button', class: 'danger', id: 'stop-run', text: 'stop job',
+    onclick: () => confirmAction('Stop training job ' + r.id + '? The engine sends it SIGTERM, then SIGKILL.', () => api('/api/runs/' + encodeURIComponent(r.id) + '/stop', { method: 'POST' })) }));
+  if (app.state && app.state.tracking) head.append(el('a', { href: app.state.tracking, target: '_blank', rel: 'noopener noreferrer', text: 'MLflow UI' }));
+  const env = el('table', { class: 'env' }, Object.keys(r.env || {}).sort().map(k => field(k, r.env[k])));
+  const info = el('table', { class: 'record' },
+    field('service', r.service), field('container', r.container_name), field('started', when(r.started_at)),
+    field('finished', r.finished_at ? when(r.finished_at) : ''), field('duration', runDuration(Object.assign({ status: v.status }, r))),
+    field('exit code', r.finished_at ? r.exit_code : ''), field('image', r.image_id), field('tags', (r.image_tags || []).join(', ')),
+    field('git commit', r.git_commit ? r.git_commit + (r.git_dirty ? ' (dirty)' : '') : ''), field('config hash', r.config_hash),
+    field('command', quoteCmd(r.command)), field('GPUs requested', r.gpus_requested), field('GPUs granted', r.gpus_granted),
+    field('host', r.host), field('mlstack', r.mlstack_version));
+  const last = Object.entries(r.metrics || {});
+  const metrics = last.length ? el('table', { class: 'record' }, last.sort().map(([k, val]) => field(k, num(val)))) : el('p', { class: 'muted', text: 'No metrics reported (print MLSTACK_METRIC {"step": 1, "loss": 0.5} lines).' });
+  const charts = el('div', { class: 'charts' }, Object.keys(r.metric_series || {}).sort().map(k => chart(k, [{ label: r.id, points: r.metric_series[k], cls: 'a' }])));
+  const log = el('pre', { class: 'logtail', id: 'run-log', text: v.log_error ? v.log_error : v.log.join('\n') });
+  view.replaceChildren(head, el('div', { class: 'cols' },
+    el('section', {}, el('h3', { text: 'Record' }), info, el('h3', { text: 'Environment' }), env),
+    el('section', {}, el('h3', { text: 'Metrics' }), metrics, charts)),
+  el('h3', { text: 'Output (last lines)' }), log);
+  log.scrollTop = log.scrollHeight;
+  if (v.status === 'running' && !app.runTimer) app.runTimer = setInterval(() => renderRun(view, id), 2000);
+  if (v.status !== 'running' && app.runTimer) { clearInterval(app.runTimer); app.runTimer = null; }
+}
+
+async function renderDiff(view, a, b) {
+  let d;
+  try { d = await api('/api/diff?a=' + encodeURIComponent(a) + '&b=' + encodeURIComponent(b)); } catch (e) { view.replaceChildren(el('p', { class: 'error', text: e.message })); return; }
+  const rows = d.changes.map(c => el('tr', {}, el('th', { text: c.Field }), el('td', { class: 'mono a', text: c.A || '—' }), el('td', { class: 'mono b', text: c.B || '—' })));
+  const table = el('table', { class: 'diff' }, el('thead', {}, el('tr', {}, el('th', { text: 'field' }),
+    el('th', {}, el('a', { href: '#/run/' + encodeURIComponent(d.a.id), class: 'a', text: 'A ' + d.a.id })),
+    el('th', {}, el('a', { href: '#/run/' + encodeURIComponent(d.b.id), class: 'b', text: 'B ' + d.b.id })))),
+  el('tbody', {}, rows.length ? rows : el('tr', {}, el('td', { colspan: 3, class: 'muted', text: 'no differences' }))));
+  const names = [...new Set([...Object.keys(d.a.metric_series || {}), ...Object.keys(d.b.metric_series || {})])].sort();
+  const charts = el('div', { class: 'charts' }, names.map(k => chart(k, [
+    { label: 'A ' + d.a.id, points: (d.a.metric_series || {})[k] || [], cls: 'a' },
+    { label: 'B ' + d.b.id, points: (d.b.metric_series || {})[k] || [], cls: 'b' }])));
+  view.replaceChildren(el('h2', { text: 'Compare runs' }), table, el('h3', { text: 'Metrics' }), names.length ? charts : el('p', { class: 'muted', text: 'Neither run reported metrics.' }));
+}
+
+// chart draws one metric's curves as SVG lines over shared axes.
+function chart(name, series) {
+  const W = 380, H = 210, L = 56, R = 10, T = 26, B = 28;
+  const all = series.flatMap(s => s.points);
+  const c = svg('svg', { class: 'chart', 'data-metric': name, width: W, height: H, viewBox: `0 0 ${W} ${H}` });
+  c.append(svg('text', { x: L, y: 16, class: 'ctitle', text: name }));
+  if (all.length === 0) return c;
+  let x0 = Math.min(...all.map(p => p[0])), x1 = Math.max(...all.map(p => p[0]));
+  let y0 = Math.min(...all.map(p => p[1])), y1 = Math.max(...all.map(p => p[1]));
+  if (x0 === x1) { x0 -= 1; x1 += 1; }
+  if (y0 === y1) { y0 -= Math.abs(y0) * 0.1 || 1; y1 += Math.abs(y1) * 0.1 || 1; }
+  const sx = x => L + (x - x0) / (x1 - x0) * (W - L - R), sy = y => H - B - (y - y0) / (y1 - y0) * (H - T - B);
+  c.append(svg('rect', { x: L, y: T, width: W - L - R, height: H - T - B, class: 'plot' }));
+  for (const [v, y] of [[y1, T], [y0, H - B]]) c.append(svg('text', { x: L - 4, y: y + 4, class: 'tick end', text: num(v) }));
+  c.append(svg('text', { x: L, y: H - 8, class: 'tick', text: 'step ' + num(x0) }));
+  c.append(svg('text', { x: W - R, y: H - 8, class: 'tick end', text: num(x1) }));
+  if (series.length > 1) series.forEach((s, i) => c.append(svg('text', { x: W - R - (series.length - 1 - i) * 22, y: 16, class: 'tick end key ' + s.cls, text: s.label.split(' ')[0] })));
+  for (const s of series) {
+    if (!s.points.length) continue;
+    c.append(svg('polyline', { class: 'line ' + s.cls, points: s.points.map(p => sx(p[0]).toFixed(1) + ',' + sy(p[1]).toFixed(1)).join(' ') }, svg('title', { text: s.label })));
+    const lp = s.points[s.points.length - 1];
+    c.append(svg('circle', { class: 'dot ' + s.cls, cx: sx(lp[0]), cy: sy(lp[1]), r: 3 }, svg('title', { text: s.label + ': ' + num(lp[1]) + ' at step ' + num(lp[0]) })));
+  }
+  return c;
+}
+
+// ---- start ----
+function start() {
+  if (!location.hash || location.hash === '#') history.replaceState(null, '', location.pathname + '#/stack');
+  render();
+  const live = document.getElementById('live');
+  stream('/api/events', (ev, data) => {
+    if (ev === 'state') onState(data);
+    else if (ev === 'runs') onRuns(data);
+  }, new AbortController().signal, (up) => { live.classList.toggle('off', !up); live.title = up ? 'live' : 'reconnecting'; });
+}
+start();
