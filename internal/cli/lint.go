@@ -113,9 +113,9 @@ func lintTargets(ctx context.Context, env *app.Env, paths []string) ([]lintTarge
 		}
 		return dedupeTargets(out), nil
 	}
-	o := env.Global.Project
-	o.AllProfiles = true
-	p, err := project.Load(ctx, o)
+	// Every service's build context, on or off: p.All holds the off ones without loading them, so a
+	// broken off profile does not stop the lint.
+	p, err := project.Load(ctx, env.Global.Project)
 	if err != nil {
 		if project.IsNoFile(err) {
 			if _, serr := os.Stat("Dockerfile"); serr == nil {

@@ -28,7 +28,7 @@ type Options struct {
 	EnvFiles    []string // --env-file
 	Profiles    []string // --profile, for this command only
 	Services    []string // services named on the command line: enabled even when their profile is off
-	AllProfiles bool     // enable every profile (config --profiles, profile list)
+	AllProfiles bool     // enable every profile for this command (services off are still listed in All without it)
 	// NoPersisted ignores profiles enabled with `mlstack profile enable`.
 	NoPersisted bool
 }
