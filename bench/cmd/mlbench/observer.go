@@ -34,6 +34,8 @@ type observer struct {
 	ctrs     map[string]*ctr
 	networks map[string]bool // name -> still present
 	created  int             // containers created since the observer began
+	creates  []time.Time     // engine times of those creates
+	starts   []time.Time     // engine times of container starts since the observer began
 	last     time.Time       // timestamp of the latest event applied
 	changed  chan struct{}
 	err      error
@@ -130,8 +132,10 @@ func (o *observer) apply(m events.Message, netPrefix string) {
 		switch a := string(m.Action); {
 		case a == string(events.ActionCreate):
 			o.created++
+			o.creates = append(o.creates, at)
 		case a == string(events.ActionStart):
 			c.running, c.exited, c.health = true, false, "starting"
+			o.starts = append(o.starts, at)
 		case a == string(events.ActionDie):
 			c.running, c.exited, c.exitCode = false, true, m.Actor.Attributes["exitCode"]
 		case a == string(events.ActionDestroy):
@@ -172,6 +176,24 @@ func (o *observer) wait(ctx context.Context, cond func(o *observer) bool) (time.
 			return time.Time{}, ctx.Err()
 		}
 	}
+}
+
+// span returns the first container create and the last container start at or after since (zero
+// times when there were none): the engine-side edges of one run.
+func (o *observer) span(since time.Time) (firstCreate, lastStart time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, t := range o.creates {
+		if !t.Before(since) && (firstCreate.IsZero() || t.Before(firstCreate)) {
+			firstCreate = t
+		}
+	}
+	for _, t := range o.starts {
+		if !t.Before(since) && t.After(lastStart) {
+			lastStart = t
+		}
+	}
+	return firstCreate, lastStart
 }
 
 // allUp holds when every service has a service container in its expected state: healthy, running
