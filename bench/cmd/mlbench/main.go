@@ -21,6 +21,7 @@ import (
 // options are mlbench's flags.
 type options struct {
 	n       int
+	bigN    int
 	bin     string
 	root    string
 	out     string
@@ -34,6 +35,7 @@ type options struct {
 func main() {
 	var o options
 	flag.IntVar(&o.n, "n", 5, "runs per tool and scenario (the median is reported)")
+	flag.IntVar(&o.bigN, "big-n", 5, "runs per tool of the 100-service project (at most -n; minutes per run on a loaded machine)")
 	flag.StringVar(&o.bin, "mlstack", os.Getenv("MLSTACK_BIN"), "mlstack binary (default $MLSTACK_BIN, else bin/mlstack)")
 	flag.StringVar(&o.root, "root", "", "repository root (default: found from the working directory)")
 	flag.StringVar(&o.out, "out", "", "markdown output (default ROOT/bench/out/latest.md)")
@@ -107,38 +109,46 @@ func run(ctx context.Context, o options) error {
 	want := selected(o.only)
 
 	// The engine's own speed is measured in every round, so the bound follows the machine's load;
-	// the throughput floor matters for the 100-service project, so it is measured at that size then.
+	// the throughput floor matters for the 100-service project, so it is measured at that size in
+	// the rounds that run it (at 20 in the others, when it does not run at all).
+	bigRounds := min(o.bigN, o.n)
+	if !want["big"] {
+		bigRounds = 0
+	}
 	throughputN := 20
-	if want["big"] {
+	if bigRounds > 0 {
 		throughputN = 100
 	}
 	var latencies, perContainer []time.Duration
-	measure := func() error {
+	measure := func(round int) error {
 		l, err := r.startLatency(ctx, 3)
 		if err != nil {
 			return err
+		}
+		latencies = append(latencies, l)
+		if bigRounds > 0 && round >= bigRounds {
+			return nil
 		}
 		pc, err := r.throughput(ctx, throughputN)
 		if err != nil {
 			return err
 		}
-		latencies, perContainer = append(latencies, l), append(perContainer, pc)
+		perContainer = append(perContainer, pc)
 		return nil
-	}
-	if err := measure(); err != nil {
-		return err
 	}
 	res := results{}
 	hasTrain := trainBuilt(ctx, o.bin)
-	r.logf("mlbench: %d runs each; fixture %s; container create+start %s (%d at once: %s each); references: %s", o.n, image, fmtDur(latencies[0]), throughputN, fmtDur(perContainer[0]), names(refs))
+	r.logf("mlbench: %d runs each (%d of the 100-service project); fixture %s; references: %s", o.n, bigRounds, image, names(refs))
 	for i := range o.n {
 		order := rotate(tools, i)
-		if i > 0 {
-			if err := measure(); err != nil {
-				return err
-			}
+		if err := measure(i); err != nil {
+			return err
 		}
-		r.logf("round %d/%d (create+start %s, %d at once %s each; load %s)", i+1, o.n, fmtDur(latencies[i]), throughputN, fmtDur(perContainer[i]), loadAverage())
+		floor := "—"
+		if len(perContainer) > i {
+			floor = fmtDur(perContainer[i])
+		}
+		r.logf("round %d/%d (one create+start %s, %d at once %s each; load %s)", i+1, o.n, fmtDur(latencies[i]), throughputN, floor, loadAverage())
 		for _, t := range order {
 			if want["cold"] {
 				r.roundCold(ctx, t, res)
@@ -156,9 +166,12 @@ func run(ctx context.Context, o options) error {
 				return err
 			}
 		}
-		if want["big"] {
+		if i < bigRounds {
 			for _, t := range order {
 				r.roundBig(ctx, t, res)
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -32,11 +32,11 @@ type machine struct {
 	busiest                                                    string // the busiest other processes at the start
 	startLatency, perContainer                                 time.Duration
 	throughputN                                                int
-	n                                                          int
+	n, bigN                                                    int
 }
 
 func describe(ctx context.Context, eng *engine.Client, o options) machine {
-	m := machine{date: time.Now().UTC().Format("2006-01-02 15:04 MST"), cpus: fmt.Sprint(runtime.NumCPU()), n: o.n}
+	m := machine{date: time.Now().UTC().Format("2006-01-02 15:04 MST"), cpus: fmt.Sprint(runtime.NumCPU()), n: o.n, bigN: min(o.n, o.bigN)}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		var kb int
 		fmt.Sscanf(strings.TrimPrefix(strings.SplitN(string(b), "\n", 2)[0], "MemTotal:"), "%d", &kb)
@@ -81,6 +81,7 @@ var specs = []scenarioSpec{
 	{key: scGap, group: "gap", label: "cold `up -d --wait` to all healthy (same stack, ready 1.2 s, interval 5 s)", ratio: 0.75, boundRatio: 1.1, stack: gapStack},
 	{key: scNoop, group: "cold", label: "no-op `up -d` (everything up)", ratio: 0.05},
 	{key: scPs, group: "cold", label: "`ps`", ratio: 0.5},
+	{key: scStart, group: "cold", label: "process start: `version` (no project, no engine call)"},
 	{key: scDown, group: "down", label: "`down` (7 services, one ignores SIGTERM, grace 2 s)", ratio: 1.0},
 	{key: scTrain, group: "train", label: "`train` vs `run --rm` (job exits at once, deps up)", floorPlus: trainOverhead},
 	{key: scBig, group: "big", label: "100-service cold up to all ready", floorRatio: bigFloorRatio, stack: bigStack},
@@ -106,6 +107,9 @@ func (s scenarioSpec) targetText() string {
 	}
 	if s.floorPlus > 0 {
 		parts = append(parts, "≤ engine floor + "+fmtDur(s.floorPlus))
+	}
+	if len(parts) == 0 {
+		return "reported"
 	}
 	return strings.Join(parts, ", ")
 }
@@ -136,8 +140,11 @@ func cell(ss []sample) (string, time.Duration) {
 	return s, med
 }
 
-// verdict is "met" when every known condition holds, "—" when one could not be measured.
+// verdict is "met" when every condition holds, "—" when there is none or one could not be measured.
 func verdict(conds ...*bool) string {
+	if len(conds) == 0 {
+		return "—"
+	}
 	for _, c := range conds {
 		if c == nil {
 			return "—"
@@ -290,8 +297,8 @@ func markdown(m machine, rows []row, res results, tools []tool, notes, log []str
 	fmt.Fprintf(&b, "- Machine: %s CPUs, %s RAM; load average (1/5/15 min) %s at the start, %s at the end\n", m.cpus, m.ram, m.load, m.loadEnd)
 	fmt.Fprintf(&b, "- Engine: %s\n", orDash(m.engine))
 	fmt.Fprintf(&b, "- Tools: mlstack (%s, %s); references: %s, run by absolute path\n", orDash(m.mlstack), orDash(m.goVersion), names(tools[1:]))
-	fmt.Fprintf(&b, "- Runs: median of %d per tool, the tool order rotated every round, a fresh project per run; times run from starting the tool to the engine event that completes the state (one observer of the engine's events for every tool), except no-op up and ps, which change nothing and are timed to the tool's exit. Ratios are mlstack / reference; targets are against Compose v5\n", m.n)
-	fmt.Fprintf(&b, "- Engine floor, measured every round (median): one fixture container's create+start %s; amortised over %d started at once on one network, %s each\n", fmtDur(m.startLatency), m.throughputN, fmtDur(m.perContainer))
+	fmt.Fprintf(&b, "- Runs: median of %d per tool (%d of the 100-service project), the tool order rotated every round, a fresh project per run; times run from starting the tool to the engine event that completes the state (one observer of the engine's events for every tool), except no-op up and ps, which change nothing and are timed to the tool's exit. Ratios are mlstack / reference; targets are against Compose v5\n", m.n, m.bigN)
+	fmt.Fprintf(&b, "- Engine floor (medians): one fixture container's create+start %s, measured every round; amortised over %d started at once on one network, %s each, measured in the rounds that run the 100-service project (every round when it does not run)\n", fmtDur(m.startLatency), m.throughputN, fmtDur(m.perContainer))
 	b.WriteString("- Critical-path bound: along the longest dependency chain, create+start per service plus the time its process becomes ready where a dependent waits for health, plus, for the services the run ends on, the engine's first passing probe (the first multiple of the health interval at or after readiness); never below the engine's throughput floor (services × amortised create+start)\n\n")
 	h := header(tools)
 	b.WriteString("| " + strings.Join(h, " | ") + " |\n|" + strings.Repeat("---|", len(h)) + "\n")

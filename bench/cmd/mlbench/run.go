@@ -148,7 +148,8 @@ type sample struct {
 
 // timed runs the tool and waits both for the observer's condition and for the tool to exit.
 func (r *runner) timed(ctx context.Context, o *observer, cond func(*observer) bool, t tool, p project, args ...string) sample {
-	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	// Generous: a 100-service up took minutes per tool on the loaded shared machine.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	inv := r.launch(ctx, t, p, args...)
 	var s sample

@@ -18,6 +18,7 @@ const (
 	scGap   = "gap"
 	scNoop  = "noop"
 	scPs    = "ps"
+	scStart = "start"
 	scDown  = "down"
 	scTrain = "train"
 	scBig   = "big"
@@ -68,6 +69,9 @@ func (r *runner) roundUp(ctx context.Context, t tool, res results, key string, s
 	}
 	res.add(scNoop, t.name, noop)
 	res.add(scPs, t.name, r.timed(ctx, o, nil, t, p, "ps"))
+	// What no command can go below: starting the program and printing its version, no project
+	// loaded, no engine call.
+	res.add(scStart, t.name, r.timed(ctx, o, nil, t, p, "version"))
 }
 
 // roundDown brings up the ML stack plus a worker that ignores SIGTERM (untimed), then times `down`

@@ -145,6 +145,7 @@ func TestVerdict(t *testing.T) {
 		{[]*bool{yes, yes}, "met"},
 		{[]*bool{yes, no}, "not met"},
 		{[]*bool{no, nil}, "—"},
+		{nil, "—"},
 	} {
 		if got := verdict(tt.conds...); got != tt.want {
 			t.Errorf("verdict(%v) = %q, want %q", tt.conds, got, tt.want)
