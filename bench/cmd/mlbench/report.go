@@ -306,8 +306,8 @@ func markdown(m machine, rows []row, res results, tools []tool, notes, log []str
 		b.WriteString("| " + strings.Join(r.cells(len(tools)-1), " | ") + " |\n")
 	}
 	b.WriteString("\n## Every tool: observed vs exit, and the engine-side timeline\n\n")
-	b.WriteString("Timeline columns are medians over the successful runs, from starting the tool: its first container create (process start, loading, network), its last container start, and the state reached (the health tail after the last start).\n\n")
-	b.WriteString("| scenario | tool | observed median | exit median | min–max observed | first create | last start | runs ok |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("Timeline columns are medians over the successful runs, from starting the tool: its first container create (process start, loading, network), its last container start, and the state reached. Per run, the time splits into before the first create (the tool's own start), first create → last start (the engine creating and starting, and the tool's hops between dependencies) and last start → state (the health tail); the split columns are medians of each run's parts.\n\n")
+	b.WriteString("| scenario | tool | observed median | exit median | min–max observed | first create | last start | first create → last start | last start → state | runs ok |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	var failures []string
 	for _, sp := range specs {
 		for _, t := range tools {
@@ -317,8 +317,8 @@ func markdown(m machine, rows []row, res results, tools []tool, notes, log []str
 			}
 			obs, wall, ok, n := stats(ss)
 			lo, hi := spread(ss)
-			fc, ls := timeline(ss)
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s–%s | %s | %s | %d/%d |\n", sp.key, t.name, fmtDur(obs), fmtDur(wall), fmtDur(lo), fmtDur(hi), fmtDur(fc), fmtDur(ls), ok, n)
+			fc, ls, span, tail := timeline(ss)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s–%s | %s | %s | %s | %s | %d/%d |\n", sp.key, t.name, fmtDur(obs), fmtDur(wall), fmtDur(lo), fmtDur(hi), fmtDur(fc), fmtDur(ls), fmtDur(span), fmtDur(tail), ok, n)
 			for _, s := range ss {
 				if s.err != nil && len(failures) < 8 {
 					failures = append(failures, fmt.Sprintf("%s, %s: %s", sp.key, t.name, strings.TrimSpace(s.err.Error())))
@@ -339,9 +339,10 @@ func markdown(m machine, rows []row, res results, tools []tool, notes, log []str
 	return b.String()
 }
 
-// timeline is the median first create and last start of the successful runs that had them.
-func timeline(ss []sample) (firstCreate, lastStart time.Duration) {
-	var fc, ls []time.Duration
+// timeline is the median first create and last start of the successful runs that had them, and
+// the medians of each such run's create-to-start span and health tail.
+func timeline(ss []sample) (firstCreate, lastStart, span, tail time.Duration) {
+	var fc, ls, sp, tl []time.Duration
 	for _, s := range ss {
 		if s.err != nil {
 			continue
@@ -352,8 +353,12 @@ func timeline(ss []sample) (firstCreate, lastStart time.Duration) {
 		if s.lastStart > 0 {
 			ls = append(ls, s.lastStart)
 		}
+		if s.firstCreate > 0 && s.lastStart > 0 {
+			sp = append(sp, s.lastStart-s.firstCreate)
+			tl = append(tl, max(0, s.observed-s.lastStart))
+		}
 	}
-	return median(fc), median(ls)
+	return median(fc), median(ls), median(sp), median(tl)
 }
 
 // loadAverage is /proc/loadavg's 1, 5 and 15 minute figures: benchmarks on a busy machine say so.
