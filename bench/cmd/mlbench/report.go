@@ -81,7 +81,7 @@ var specs = []scenarioSpec{
 	{key: scGap, group: "gap", label: "cold `up -d --wait` to all healthy (same stack, ready 1.2 s, interval 5 s)", ratio: 0.75, boundRatio: 1.1, stack: gapStack},
 	{key: scNoop, group: "cold", label: "no-op `up -d` (everything up)", ratio: 0.05},
 	{key: scPs, group: "cold", label: "`ps`", ratio: 0.5},
-	{key: scStart, group: "cold", label: "process start: `version` (no project, no engine call)"},
+	{key: scStart, group: "cold", label: "process start: `--help` (no project loaded, no engine call)"},
 	{key: scDown, group: "down", label: "`down` (7 services, one ignores SIGTERM, grace 2 s)", ratio: 1.0},
 	{key: scTrain, group: "train", label: "`train` vs `run --rm` (job exits at once, deps up)", floorPlus: trainOverhead},
 	{key: scBig, group: "big", label: "100-service cold up to all ready", floorRatio: bigFloorRatio, stack: bigStack},
