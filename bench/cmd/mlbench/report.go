@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+
 	"github.com/mlstack/mlstack/internal/engine"
 )
 
@@ -30,6 +32,7 @@ type row struct {
 type machine struct {
 	date, cpus, ram, load, loadEnd, engine, mlstack, goVersion string
 	busiest                                                    string // the busiest other processes at the start
+	others                                                     int    // running containers of other projects at the start
 	startLatency, perContainer                                 time.Duration
 	throughputN                                                int
 	n, bigN                                                    int
@@ -51,6 +54,9 @@ func describe(ctx context.Context, eng *engine.Client, o options) machine {
 	}
 	if out, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output(); err == nil {
 		m.goVersion = strings.TrimSpace(string(out))
+	}
+	if cs, err := eng.ContainerList(ctx, container.ListOptions{}); err == nil {
+		m.others = len(cs)
 	}
 	// Other work on the machine moves every figure; the busiest processes say what it was.
 	if out, err := exec.CommandContext(ctx, "ps", "-eo", "pcpu,rss,etimes,args", "--sort=-pcpu").Output(); err == nil {
@@ -295,7 +301,7 @@ func markdown(m machine, rows []row, res results, tools []tool, notes, log []str
 	var b strings.Builder
 	fmt.Fprintf(&b, "# mlbench results, %s\n\n", m.date)
 	fmt.Fprintf(&b, "- Machine: %s CPUs, %s RAM; load average (1/5/15 min) %s at the start, %s at the end\n", m.cpus, m.ram, m.load, m.loadEnd)
-	fmt.Fprintf(&b, "- Engine: %s\n", orDash(m.engine))
+	fmt.Fprintf(&b, "- Engine: %s; %d containers of other projects running at the start\n", orDash(m.engine), m.others)
 	fmt.Fprintf(&b, "- Tools: mlstack (%s, %s); references: %s, run by absolute path\n", orDash(m.mlstack), orDash(m.goVersion), names(tools[1:]))
 	fmt.Fprintf(&b, "- Runs: median of %d per tool (%d of the 100-service project), the tool order rotated every round, a fresh project per run; times run from starting the tool to the engine event that completes the state (one observer of the engine's events for every tool), except no-op up and ps, which change nothing and are timed to the tool's exit. Ratios are mlstack / reference; targets are against Compose v5\n", m.n, m.bigN)
 	fmt.Fprintf(&b, "- Engine floor (medians): one fixture container's create+start %s, measured every round; amortised over %d started at once on one network, %s each, measured in the rounds that run the 100-service project (every round when it does not run)\n", fmtDur(m.startLatency), m.throughputN, fmtDur(m.perContainer))
@@ -318,7 +324,11 @@ func markdown(m machine, rows []row, res results, tools []tool, notes, log []str
 			obs, wall, ok, n := stats(ss)
 			lo, hi := spread(ss)
 			fc, ls, span, tail := timeline(ss)
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s–%s | %s | %s | %s | %s | %d/%d |\n", sp.key, t.name, fmtDur(obs), fmtDur(wall), fmtDur(lo), fmtDur(hi), fmtDur(fc), fmtDur(ls), fmtDur(span), fmtDur(tail), ok, n)
+			tailText := fmtDur(tail)
+			if span > 0 && tail == 0 {
+				tailText = "0 (ends on a start)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s–%s | %s | %s | %s | %s | %d/%d |\n", sp.key, t.name, fmtDur(obs), fmtDur(wall), fmtDur(lo), fmtDur(hi), fmtDur(fc), fmtDur(ls), fmtDur(span), tailText, ok, n)
 			for _, s := range ss {
 				if s.err != nil && len(failures) < 8 {
 					failures = append(failures, fmt.Sprintf("%s, %s: %s", sp.key, t.name, strings.TrimSpace(s.err.Error())))
