@@ -312,8 +312,8 @@ func markdown(m machine, rows []row, res results, tools []tool, notes, log []str
 		b.WriteString("| " + strings.Join(r.cells(len(tools)-1), " | ") + " |\n")
 	}
 	b.WriteString("\n## Every tool: observed vs exit, and the engine-side timeline\n\n")
-	b.WriteString("Timeline columns are medians over the successful runs, from starting the tool: its first container create (process start, loading, network), its last container start, and the state reached. Per run, the time splits into before the first create (the tool's own start), first create → last start (the engine creating and starting, and the tool's hops between dependencies) and last start → state (the health tail); the split columns are medians of each run's parts.\n\n")
-	b.WriteString("| scenario | tool | observed median | exit median | min–max observed | first create | last start | first create → last start | last start → state | runs ok |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("Timeline columns are medians over the successful runs, from starting the tool: its first container create (process start, loading, network), its last container start, and the state reached. Per run, the time splits into before the first create (the tool's own start), first create → last start (the engine creating and starting, and the tool's hops between dependencies) and last start → state (the health tail); the split columns are medians of each run's parts. The last two columns trace the span on the engine's side: the median time one container took from its create to its start, and the time within the span when no container of the project was between its create and its start (the engine had nothing of the project to do: the tool's own work, or waits for health).\n\n")
+	b.WriteString("| scenario | tool | observed median | exit median | min–max observed | first create | last start | first create → last start | last start → state | create → start per container | engine idle in span | runs ok |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var failures []string
 	for _, sp := range specs {
 		for _, t := range tools {
@@ -328,7 +328,8 @@ func markdown(m machine, rows []row, res results, tools []tool, notes, log []str
 			if span > 0 && tail == 0 {
 				tailText = "0 (ends on a start)"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s–%s | %s | %s | %s | %s | %d/%d |\n", sp.key, t.name, fmtDur(obs), fmtDur(wall), fmtDur(lo), fmtDur(hi), fmtDur(fc), fmtDur(ls), fmtDur(span), tailText, ok, n)
+			c2s, idle := traceMedians(ss)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s–%s | %s | %s | %s | %s | %s | %s | %d/%d |\n", sp.key, t.name, fmtDur(obs), fmtDur(wall), fmtDur(lo), fmtDur(hi), fmtDur(fc), fmtDur(ls), fmtDur(span), tailText, fmtDur(c2s), idle, ok, n)
 			for _, s := range ss {
 				if s.err != nil && len(failures) < 8 {
 					failures = append(failures, fmt.Sprintf("%s, %s: %s", sp.key, t.name, strings.TrimSpace(s.err.Error())))
@@ -369,6 +370,24 @@ func timeline(ss []sample) (firstCreate, lastStart, span, tail time.Duration) {
 		}
 	}
 	return median(fc), median(ls), median(sp), median(tl)
+}
+
+// traceMedians is the median create-to-start time and the median idle time (as text, where "0"
+// means the engine always had a container of the project in hand) of the runs that created any.
+func traceMedians(ss []sample) (time.Duration, string) {
+	var c2s, idle []time.Duration
+	for _, s := range ss {
+		if s.err == nil && s.createToStart > 0 {
+			c2s, idle = append(c2s, s.createToStart), append(idle, s.idle)
+		}
+	}
+	if len(c2s) == 0 {
+		return 0, "—"
+	}
+	if m := median(idle); m > 0 {
+		return median(c2s), fmtDur(m)
+	}
+	return median(c2s), "0"
 }
 
 // loadAverage is /proc/loadavg's 1, 5 and 15 minute figures: benchmarks on a busy machine say so.

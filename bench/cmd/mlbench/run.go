@@ -142,8 +142,11 @@ const exitGrace = time.Minute
 type sample struct {
 	observed, wall         time.Duration
 	firstCreate, lastStart time.Duration
-	rssKB                  int64
-	err                    error
+	// createToStart is the median time a container of the run took from create to first start;
+	// idle how long, between the first create and the last start, none was between the two.
+	createToStart, idle time.Duration
+	rssKB               int64
+	err                 error
 }
 
 // timed runs the tool and waits both for the observer's condition and for the tool to exit.
@@ -195,6 +198,7 @@ func (r *runner) timed(ctx context.Context, o *observer, cond func(*observer) bo
 	if !last.IsZero() {
 		s.lastStart = last.Sub(inv.start)
 	}
+	s.createToStart, s.idle = o.trace(inv.start)
 	r.logf("  %-22s %-24s observed %-9s exit %-9s first create %-8s last start %-8s rss %s %v", t.name, strings.Join(args, " "), fmtDur(s.observed), fmtDur(s.wall), fmtDur(s.firstCreate), fmtDur(s.lastStart), fmtKB(s.rssKB), errText(s.err))
 	return s
 }

@@ -152,3 +152,18 @@ func TestVerdict(t *testing.T) {
 		}
 	}
 }
+
+func TestTraceIdle(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	o := &observer{createdAt: map[string]time.Time{}, startedAt: map[string]time.Time{}}
+	// a: 0→100, b: 50→300 (overlaps a), c: 500→600 after 200 ms with nothing in hand, d: never started.
+	for id, span := range map[string][2]int{"a": {0, 100}, "b": {50, 300}, "c": {500, 600}} {
+		o.createdAt[id], o.startedAt[id] = at(span[0]), at(span[1])
+	}
+	o.createdAt["d"] = at(550)
+	c2s, idle := o.trace(t0)
+	if c2s != 100*time.Millisecond || idle != 200*time.Millisecond {
+		t.Errorf("trace = %v create→start, %v idle; want 100ms, 200ms", c2s, idle)
+	}
+}
