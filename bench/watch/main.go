@@ -86,7 +86,7 @@ func run(edits int, v5 string) error {
 	if v5 != "" {
 		v, err := exec.Command(v5, "version", "--short").Output()
 		if err != nil {
-			return fmt.Errorf("Docker Compose v5 at %s: %w", v5, err)
+			return fmt.Errorf("compose v5 at %s: %w", v5, err)
 		}
 		tools = append(tools, watcher{name: "compose v" + strings.TrimPrefix(strings.TrimSpace(string(v)), "v"), argv: []string{v5}, ready: "Watch enabled"})
 	}

@@ -216,7 +216,7 @@ func references(ctx context.Context, v5 string) ([]tool, error) {
 	}
 	v, err := exec.CommandContext(ctx, v5, "version", "--short").Output()
 	if err != nil {
-		return nil, fmt.Errorf("Docker Compose v5 at %s: %w", v5, err)
+		return nil, fmt.Errorf("compose v5 at %s: %w", v5, err)
 	}
 	out := []tool{{name: "compose v" + strings.TrimPrefix(strings.TrimSpace(string(v)), "v"), argv: []string{v5}, wait: true}}
 	if v, err := exec.CommandContext(ctx, "docker-compose", "version", "--short").Output(); err == nil {
