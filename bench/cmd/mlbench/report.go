@@ -210,7 +210,7 @@ func buildRows(res results, tools []tool, want map[string]bool, hasTrain bool, l
 				r.bound += " engine throughput floor"
 			}
 			if known {
-				r.bound += fmt.Sprintf(" (mlstack +%s, %.2f×)", fmtDur(ml-b), float64(ml)/float64(b))
+				r.bound += fmt.Sprintf(" (mlstack %s, %.2f×)", signed(ml-b), float64(ml)/float64(b))
 			}
 			if len(chain) <= 6 {
 				r.bound += "; chain " + strings.Join(chain, "→")
@@ -226,7 +226,7 @@ func buildRows(res results, tools []tool, want map[string]bool, hasTrain bool, l
 		if sp.floorPlus > 0 {
 			r.bound = "engine floor (one create+start) " + fmtDur(latency)
 			if known {
-				r.bound += fmt.Sprintf(" (mlstack +%s)", fmtDur(ml-latency))
+				r.bound += fmt.Sprintf(" (mlstack %s)", signed(ml-latency))
 			}
 			conds = append(conds, cond(known, ml-latency <= sp.floorPlus))
 		}
@@ -237,6 +237,14 @@ func buildRows(res results, tools []tool, want map[string]bool, hasTrain bool, l
 		rows = append(rows, rssRow("peak RSS of `up`, 100-service project", res[scBig], refs))
 	}
 	return rows
+}
+
+// signed prints a distance with its sign: mlstack can end below a floor measured in another moment.
+func signed(d time.Duration) string {
+	if d < 0 {
+		return "−" + fmtDur(-d)
+	}
+	return "+" + fmtDur(d)
 }
 
 // cond is a condition that is unknown (nil) when its measurement is missing.
