@@ -34,7 +34,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./internal/project
 	$(GO) test -run '^$$' -fuzz '^FuzzGraph$$' -fuzztime $(FUZZTIME) ./internal/graph
 
-## bench: every scenario against docker-compose where installed; prints one table
+## bench: every scenario against Docker Compose v5 (built into the cache on first use) and
+## docker-compose 1.x where installed; the report goes to bench/results/. Quick: BENCH_RUNS=1
 bench: build
 	MLSTACK_BIN=$(CURDIR)/$(BIN) bash bench/run.sh
 

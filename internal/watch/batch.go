@@ -13,14 +13,21 @@ import (
 
 // Defaults for Options.
 const (
-	DefaultQuiet   = 20 * time.Millisecond
-	DefaultMaxWait = 200 * time.Millisecond
+	DefaultQuiet      = 4 * time.Millisecond
+	DefaultBurstQuiet = 20 * time.Millisecond
+	DefaultMaxWait    = 200 * time.Millisecond
 )
 
 // Options tunes debouncing.
 type Options struct {
-	// Quiet is how long no event must arrive before a batch is flushed (default 20 ms).
+	// Quiet is how long no event must arrive before a batch is flushed (default 4 ms). One save's
+	// events (truncate and write, or write a temporary file and rename it) arrive well within it,
+	// and every millisecond of it is a millisecond of edit-to-visible latency.
 	Quiet time.Duration
+	// BurstQuiet replaces Quiet for a batch whose first event comes within BurstQuiet of the
+	// previous batch's last one (default 20 ms): events still arriving after a flush are a burst
+	// (checkout, formatter, save-all), better synced in few batches than many.
+	BurstQuiet time.Duration
 	// MaxWait bounds how long the first event of a batch waits, so a continuous stream still flushes (default 200 ms).
 	MaxWait time.Duration
 }
@@ -29,11 +36,17 @@ func (o Options) withDefaults() Options {
 	if o.Quiet <= 0 {
 		o.Quiet = DefaultQuiet
 	}
+	if o.BurstQuiet <= 0 {
+		o.BurstQuiet = DefaultBurstQuiet
+	}
+	if o.BurstQuiet < o.Quiet {
+		o.BurstQuiet = o.Quiet
+	}
 	if o.MaxWait <= 0 {
 		o.MaxWait = DefaultMaxWait
 	}
-	if o.MaxWait < o.Quiet {
-		o.MaxWait = o.Quiet
+	if o.MaxWait < o.BurstQuiet {
+		o.MaxWait = o.BurstQuiet
 	}
 	return o
 }
@@ -87,8 +100,12 @@ type Batcher struct {
 	pending map[string]bool // path -> it did not exist when the batch began
 	first   time.Time
 	last    time.Time
-	rescan  bool
-	lstat   func(string) (fs.FileInfo, error)
+	// prevLast is the last event of the batch flushed before; burst says this batch began within
+	// BurstQuiet of it.
+	prevLast time.Time
+	burst    bool
+	rescan   bool
+	lstat    func(string) (fs.FileInfo, error)
 }
 
 // NewBatcher returns an empty Batcher for rules.
@@ -115,17 +132,23 @@ func (b *Batcher) Rescan(now time.Time) {
 func (b *Batcher) touch(now time.Time) {
 	if b.first.IsZero() {
 		b.first = now
+		b.burst = !b.prevLast.IsZero() && now.Sub(b.prevLast) < b.opts.BurstQuiet
 	}
 	b.last = now
 }
 
 // Due returns when the pending batch should be flushed: after the quiet
-// period since the last event, or the maximum wait since the first one.
+// period since the last event (the longer one in a burst), or the maximum
+// wait since the first one.
 func (b *Batcher) Due() (time.Time, bool) {
 	if b.first.IsZero() {
 		return time.Time{}, false
 	}
-	quiet := b.last.Add(b.opts.Quiet)
+	q := b.opts.Quiet
+	if b.burst {
+		q = b.opts.BurstQuiet
+	}
+	quiet := b.last.Add(q)
 	limit := b.first.Add(b.opts.MaxWait)
 	if limit.Before(quiet) {
 		return limit, true
@@ -160,7 +183,8 @@ func (b *Batcher) Flush() Flush {
 		}
 	}
 	clear(b.pending)
-	b.first, b.last, b.rescan = time.Time{}, time.Time{}, false
+	b.prevLast = b.last
+	b.first, b.last, b.rescan, b.burst = time.Time{}, time.Time{}, false, false
 	return f
 }
 

@@ -173,7 +173,7 @@ func TestBatcherGroupsPerRuleWithItsAction(t *testing.T) {
 func TestBatcherDebounce(t *testing.T) {
 	dir := t.TempDir()
 	r := mustRule(t, types.Trigger{Path: dir, Action: types.WatchActionSync, Target: "/app"}, "")
-	b := NewBatcher([]*Rule{r}, Options{}) // 20 ms quiet, 200 ms max
+	b := NewBatcher([]*Rule{r}, Options{Quiet: 20 * time.Millisecond}) // 200 ms max
 	if _, ok := b.Due(); ok {
 		t.Fatal("empty batcher is due")
 	}
@@ -205,6 +205,31 @@ func TestBatcherDebounce(t *testing.T) {
 	custom.Add(ev(filepath.Join(dir, "a"), fsnotify.Write), ms(0))
 	if due, _ := custom.Due(); !due.Equal(ms(5)) {
 		t.Errorf("custom quiet: due %v", due.Sub(t0))
+	}
+}
+
+func TestBatcherQuietLengthensInBursts(t *testing.T) {
+	dir := t.TempDir()
+	r := mustRule(t, types.Trigger{Path: dir, Action: types.WatchActionSync, Target: "/app"}, "")
+	b := NewBatcher([]*Rule{r}, Options{}) // 4 ms quiet, 20 ms in a burst, 200 ms max
+	b.Add(ev(filepath.Join(dir, "a"), fsnotify.Write), ms(0))
+	if due, _ := b.Due(); !due.Equal(ms(4)) {
+		t.Errorf("a lone save: due %v, want the short quiet period", due.Sub(t0))
+	}
+	b.Flush()
+	// Events still coming 10 ms after the last flushed one: a burst, collected for longer.
+	b.Add(ev(filepath.Join(dir, "b"), fsnotify.Create), ms(10))
+	if due, _ := b.Due(); !due.Equal(ms(30)) {
+		t.Errorf("a batch right after a flush: due %v, want the burst quiet period", due.Sub(t0))
+	}
+	b.Add(ev(filepath.Join(dir, "c"), fsnotify.Create), ms(25))
+	if due, _ := b.Due(); !due.Equal(ms(45)) {
+		t.Errorf("a burst's later event: due %v", due.Sub(t0))
+	}
+	b.Flush()
+	b.Add(ev(filepath.Join(dir, "a"), fsnotify.Write), ms(300))
+	if due, _ := b.Due(); !due.Equal(ms(304)) {
+		t.Errorf("the next lone save after the burst: due %v, want the short quiet period again", due.Sub(t0))
 	}
 }
 

@@ -21,28 +21,34 @@ import (
 // options are mlbench's flags.
 type options struct {
 	n       int
+	bigN    int
 	bin     string
 	root    string
 	out     string
 	only    string
 	compose string
+	v5      string
+	edits   int
 	verbose bool
 }
 
 func main() {
 	var o options
 	flag.IntVar(&o.n, "n", 5, "runs per tool and scenario (the median is reported)")
+	flag.IntVar(&o.bigN, "big-n", 5, "runs per tool of the 100-service project (at most -n; minutes per run on a loaded machine)")
 	flag.StringVar(&o.bin, "mlstack", os.Getenv("MLSTACK_BIN"), "mlstack binary (default $MLSTACK_BIN, else bin/mlstack)")
 	flag.StringVar(&o.root, "root", "", "repository root (default: found from the working directory)")
 	flag.StringVar(&o.out, "out", "", "markdown output (default ROOT/bench/out/latest.md)")
-	flag.StringVar(&o.only, "only", "", "comma-separated scenarios: cold,down,big,train,hash,watch (default all)")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenarios: cold,gap,down,big,train,hash,watch (default all)")
+	flag.StringVar(&o.v5, "compose-v5", os.Getenv("COMPOSE_V5_BIN"), "Docker Compose v5 binary, the reference ratios are taken against (default $COMPOSE_V5_BIN; bench/tools/composev5.sh builds it)")
+	flag.IntVar(&o.edits, "edits", 100, "timed edits per tool in the watch scenario")
 	flag.BoolVar(&o.verbose, "v", true, "print every run on stderr")
-	flag.StringVar(&o.compose, "compose", "", "print a scenario's compose file (ml, down, train, big) with IMAGE as the image, and exit")
+	flag.StringVar(&o.compose, "compose", "", "print a scenario's compose file (ml, gap, down, train, big) with the fixture image, and exit")
 	flag.Parse()
 	if o.compose != "" {
-		s, ok := map[string]func() stack{"ml": mlStack, "down": downStack, "train": trainStack, "big": bigStack}[o.compose]
+		s, ok := map[string]func() stack{"ml": mlStack, "gap": gapStack, "down": downStack, "train": trainStack, "big": bigStack}[o.compose]
 		if !ok {
-			fmt.Fprintf(os.Stderr, "mlbench: -compose %q: want ml, down, train or big\n", o.compose)
+			fmt.Fprintf(os.Stderr, "mlbench: -compose %q: want ml, gap, down, train or big\n", o.compose)
 			os.Exit(2)
 		}
 		fmt.Print(s().yaml(fixtureimage.Repo + ":latest"))
@@ -79,6 +85,10 @@ func run(ctx context.Context, o options) error {
 	if o.n < 1 {
 		return fmt.Errorf("-n %d: need at least one run", o.n)
 	}
+	refs, err := references(ctx, o.v5)
+	if err != nil {
+		return err
+	}
 	eng, err := engine.Connect(ctx, engine.Options{})
 	if err != nil {
 		return err
@@ -95,48 +105,56 @@ func run(ctx context.Context, o options) error {
 	defer r.purgeAll()
 
 	env := describe(ctx, eng, o)
-	tools := []tool{{name: "mlstack", argv: []string{o.bin}, wait: true}}
-	refs := references(ctx)
-	tools = append(tools, refs...)
-	env.tools = tools
+	tools := append([]tool{{name: "mlstack", argv: []string{o.bin}, wait: true}}, refs...)
 	want := selected(o.only)
 
 	// The engine's own speed is measured in every round, so the bound follows the machine's load;
-	// the throughput floor matters for the 100-service project, so it is measured at that size then.
+	// the throughput floor matters for the 100-service project, so it is measured at that size in
+	// the rounds that run it (at 20 in the others, when it does not run at all).
+	bigRounds := min(o.bigN, o.n)
+	if !want["big"] {
+		bigRounds = 0
+	}
 	throughputN := 20
-	if want["big"] {
+	if bigRounds > 0 {
 		throughputN = 100
 	}
 	var latencies, perContainer []time.Duration
-	measure := func() error {
+	measure := func(round int) error {
 		l, err := r.startLatency(ctx, 3)
 		if err != nil {
 			return err
+		}
+		latencies = append(latencies, l)
+		if bigRounds > 0 && round >= bigRounds {
+			return nil
 		}
 		pc, err := r.throughput(ctx, throughputN)
 		if err != nil {
 			return err
 		}
-		latencies, perContainer = append(latencies, l), append(perContainer, pc)
+		perContainer = append(perContainer, pc)
 		return nil
-	}
-	if err := measure(); err != nil {
-		return err
 	}
 	res := results{}
 	hasTrain := trainBuilt(ctx, o.bin)
-	fmt.Fprintf(os.Stderr, "mlbench: %d runs each; fixture %s; container create+start %s (%d at once: %s each); references: %s\n", o.n, image, fmtDur(latencies[0]), throughputN, fmtDur(perContainer[0]), names(refs))
+	r.logf("mlbench: %d runs each (%d of the 100-service project); fixture %s; references: %s", o.n, bigRounds, image, names(refs))
 	for i := range o.n {
 		order := rotate(tools, i)
-		if i > 0 {
-			if err := measure(); err != nil {
-				return err
-			}
+		if err := measure(i); err != nil {
+			return err
 		}
-		fmt.Fprintf(os.Stderr, "round %d/%d (create+start %s, %d at once %s each)\n", i+1, o.n, fmtDur(latencies[i]), throughputN, fmtDur(perContainer[i]))
+		floor := "—"
+		if len(perContainer) > i {
+			floor = fmtDur(perContainer[i])
+		}
+		r.logf("round %d/%d (one create+start %s, %d at once %s each; load %s)", i+1, o.n, fmtDur(latencies[i]), throughputN, floor, loadAverage())
 		for _, t := range order {
 			if want["cold"] {
 				r.roundCold(ctx, t, res)
+			}
+			if want["gap"] {
+				r.roundGap(ctx, t, res)
 			}
 			if want["down"] {
 				r.roundDown(ctx, t, res)
@@ -148,14 +166,16 @@ func run(ctx context.Context, o options) error {
 				return err
 			}
 		}
-		if want["big"] {
+		if i < bigRounds {
 			for _, t := range order {
 				r.roundBig(ctx, t, res)
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	env.startLatency, env.perContainer, env.throughputN = median(latencies), median(perContainer), throughputN
-	env.loadEnd = loadAverage()
 	var extra []row
 	var notes []string
 	if want["hash"] {
@@ -166,16 +186,17 @@ func run(ctx context.Context, o options) error {
 		extra = append(extra, rows...)
 	}
 	if want["watch"] {
-		rows, raw := watchBench(ctx, o.root, o.bin)
+		rows, raw := watchBench(ctx, o.root, o.bin, refs[0], len(refs), o.edits)
 		extra = append(extra, rows...)
 		if raw != "" {
-			notes = append(notes, "bench/watch output:\n\n```\n"+strings.TrimSpace(raw)+"\n```")
+			notes = append(notes, "## bench/watch output\n\n```\n"+strings.TrimSpace(raw)+"\n```")
 		}
 	}
+	env.loadEnd = loadAverage()
 	table := buildRows(res, tools, want, hasTrain, env.startLatency, env.perContainer)
 	table = append(table, extra...)
-	printTable(os.Stdout, table)
-	md := markdown(env, table, res, tools, notes)
+	printTable(os.Stdout, tools, table)
+	md := markdown(env, table, res, tools, notes, r.log)
 	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
 		return err
 	}
@@ -186,16 +207,22 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// references are the compose front ends installed here, each named with its version.
-func references(ctx context.Context) []tool {
-	var out []tool
+// references are the compose front ends timed beside mlstack, each named with its version: Docker
+// Compose v5 first (ratios and targets are against it), run by absolute path so a user's own
+// plugin is never involved, then docker-compose 1.x where installed.
+func references(ctx context.Context, v5 string) ([]tool, error) {
+	if v5 == "" {
+		return nil, fmt.Errorf("no Docker Compose v5 binary: pass -compose-v5 or set COMPOSE_V5_BIN (bench/tools/composev5.sh builds one; `make bench` does it for you)")
+	}
+	v, err := exec.CommandContext(ctx, v5, "version", "--short").Output()
+	if err != nil {
+		return nil, fmt.Errorf("compose v5 at %s: %w", v5, err)
+	}
+	out := []tool{{name: "compose v" + strings.TrimPrefix(strings.TrimSpace(string(v)), "v"), argv: []string{v5}, wait: true}}
 	if v, err := exec.CommandContext(ctx, "docker-compose", "version", "--short").Output(); err == nil {
 		out = append(out, tool{name: "docker-compose " + strings.TrimSpace(string(v)), argv: []string{"docker-compose"}, wait: false})
 	}
-	if v, err := exec.CommandContext(ctx, "docker", "compose", "version", "--short").Output(); err == nil {
-		out = append(out, tool{name: "docker compose " + strings.TrimPrefix(strings.TrimSpace(string(v)), "v"), argv: []string{"docker", "compose"}, wait: true})
-	}
-	return out
+	return out, nil
 }
 
 // trainBuilt reports whether this mlstack has the train command (it may be built later than bench).
@@ -206,7 +233,7 @@ func trainBuilt(ctx context.Context, bin string) bool {
 }
 
 func selected(only string) map[string]bool {
-	all := []string{"cold", "down", "big", "train", "hash", "watch"}
+	all := []string{"cold", "gap", "down", "big", "train", "hash", "watch"}
 	m := map[string]bool{}
 	for _, s := range all {
 		m[s] = only == ""

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -34,15 +35,20 @@ type observer struct {
 	ctrs     map[string]*ctr
 	networks map[string]bool // name -> still present
 	created  int             // containers created since the observer began
-	last     time.Time       // timestamp of the latest event applied
-	changed  chan struct{}
-	err      error
+	creates  []time.Time     // engine times of those creates
+	starts   []time.Time     // engine times of container starts since the observer began
+	// createdAt and startedAt are each container's create and first start, for the trace of how
+	// long containers sat between the two.
+	createdAt, startedAt map[string]time.Time
+	last                 time.Time // timestamp of the latest event applied
+	changed              chan struct{}
+	err                  error
 }
 
 // observe subscribes to the project's container events and to network events, then lists what
 // already exists, so nothing falls between the subscription and the first look.
 func observe(ctx context.Context, eng *engine.Client, project string) (*observer, error) {
-	o := &observer{ctrs: map[string]*ctr{}, networks: map[string]bool{}, changed: make(chan struct{})}
+	o := &observer{ctrs: map[string]*ctr{}, networks: map[string]bool{}, changed: make(chan struct{}), createdAt: map[string]time.Time{}, startedAt: map[string]time.Time{}}
 	cev, cerr := eng.ContainerEvents(ctx, labels.ProjectFilter(project))
 	// Network events carry no labels on API 1.41; they are matched by the names listed below.
 	nev, nerr := eng.Events(ctx, events.ListOptions{Filters: filters.NewArgs(filters.Arg("type", string(events.NetworkEventType)))})
@@ -130,8 +136,14 @@ func (o *observer) apply(m events.Message, netPrefix string) {
 		switch a := string(m.Action); {
 		case a == string(events.ActionCreate):
 			o.created++
+			o.creates = append(o.creates, at)
+			o.createdAt[m.Actor.ID] = at
 		case a == string(events.ActionStart):
 			c.running, c.exited, c.health = true, false, "starting"
+			o.starts = append(o.starts, at)
+			if _, ok := o.startedAt[m.Actor.ID]; !ok {
+				o.startedAt[m.Actor.ID] = at
+			}
 		case a == string(events.ActionDie):
 			c.running, c.exited, c.exitCode = false, true, m.Actor.Attributes["exitCode"]
 		case a == string(events.ActionDestroy):
@@ -172,6 +184,58 @@ func (o *observer) wait(ctx context.Context, cond func(o *observer) bool) (time.
 			return time.Time{}, ctx.Err()
 		}
 	}
+}
+
+// span returns the first container create and the last container start at or after since (zero
+// times when there were none): the engine-side edges of one run.
+func (o *observer) span(since time.Time) (firstCreate, lastStart time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, t := range o.creates {
+		if !t.Before(since) && (firstCreate.IsZero() || t.Before(firstCreate)) {
+			firstCreate = t
+		}
+	}
+	for _, t := range o.starts {
+		if !t.Before(since) && t.After(lastStart) {
+			lastStart = t
+		}
+	}
+	return firstCreate, lastStart
+}
+
+// trace describes the containers created at or after since: the median time from a container's
+// create to its first start, and how long, between the first create and the last start, no
+// container was between the two. Idle time is time the engine had no container of the project to
+// create or start: the tool's own work, or waits for health that the dependencies impose.
+func (o *observer) trace(since time.Time) (createToStart, idle time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	type span struct{ from, to time.Time }
+	var spans []span
+	var lat []time.Duration
+	for id, c := range o.createdAt {
+		s, ok := o.startedAt[id]
+		if c.Before(since) || !ok || s.Before(c) {
+			continue
+		}
+		spans = append(spans, span{c, s})
+		lat = append(lat, s.Sub(c))
+	}
+	if len(spans) == 0 {
+		return 0, 0
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from.Before(spans[j].from) })
+	end := spans[0].to
+	for _, sp := range spans[1:] {
+		if sp.from.After(end) {
+			idle += sp.from.Sub(end)
+		}
+		if sp.to.After(end) {
+			end = sp.to
+		}
+	}
+	return median(lat), idle
 }
 
 // allUp holds when every service has a service container in its expected state: healthy, running

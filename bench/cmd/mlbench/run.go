@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -44,6 +45,26 @@ type runner struct {
 	verbose bool
 	mu      sync.Mutex
 	made    []project // every project created, for the final clean-up
+	log     []string  // every progress line, for the results file
+}
+
+// logf records a progress line and, when verbose, prints it on stderr.
+func (r *runner) logf(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	r.mu.Lock()
+	r.log = append(r.log, line)
+	r.mu.Unlock()
+	if r.verbose {
+		fmt.Fprintln(os.Stderr, line)
+	}
+}
+
+// fmtKB prints a resident set size given in KiB.
+func fmtKB(kb int64) string {
+	if kb <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f MB", float64(kb)/1024)
 }
 
 // newProject writes the stack into a new temporary directory under a fresh project name.
@@ -68,6 +89,7 @@ type invocation struct {
 	end   time.Time
 	out   bytes.Buffer
 	err   error
+	rssKB int64 // the process's peak resident set, from the kernel's accounting at exit
 	done  chan struct{}
 }
 
@@ -89,6 +111,9 @@ func (r *runner) launch(ctx context.Context, t tool, p project, args ...string) 
 	go func() {
 		err := cmd.Wait()
 		inv.end = time.Now()
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			inv.rssKB = ru.Maxrss
+		}
 		if err != nil {
 			inv.err = fmt.Errorf("%s %s: %w\n%s", t.name, strings.Join(args, " "), err, tail(inv.out.String(), 12))
 		}
@@ -111,15 +136,23 @@ func (inv *invocation) finish(ctx context.Context) error {
 const exitGrace = time.Minute
 
 // sample is one timed run: observed is when the engine reached the target state, wall when the tool
-// exited, both from the moment the tool was started.
+// exited, both from the moment the tool was started. firstCreate and lastStart are the engine's
+// first container create and last container start in the run, on the same clock (0 when none):
+// before the first create is the tool's own start-up, after the last start the health tail.
 type sample struct {
-	observed, wall time.Duration
-	err            error
+	observed, wall         time.Duration
+	firstCreate, lastStart time.Duration
+	// createToStart is the median time a container of the run took from create to first start;
+	// idle how long, between the first create and the last start, none was between the two.
+	createToStart, idle time.Duration
+	rssKB               int64
+	err                 error
 }
 
 // timed runs the tool and waits both for the observer's condition and for the tool to exit.
 func (r *runner) timed(ctx context.Context, o *observer, cond func(*observer) bool, t tool, p project, args ...string) sample {
-	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	// Generous: a 100-service up took minutes per tool on the loaded shared machine.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	inv := r.launch(ctx, t, p, args...)
 	var s sample
@@ -154,12 +187,19 @@ func (r *runner) timed(ctx context.Context, o *observer, cond func(*observer) bo
 		s.err = err
 	}
 	s.wall = inv.end.Sub(inv.start)
+	s.rssKB = inv.rssKB
 	if cond == nil {
 		s.observed = s.wall
 	}
-	if r.verbose {
-		fmt.Fprintf(os.Stderr, "  %-15s %-24s observed %-9s exit %-9s %v\n", t.name, strings.Join(args, " "), fmtDur(s.observed), fmtDur(s.wall), errText(s.err))
+	first, last := o.span(inv.start)
+	if !first.IsZero() {
+		s.firstCreate = first.Sub(inv.start)
 	}
+	if !last.IsZero() {
+		s.lastStart = last.Sub(inv.start)
+	}
+	s.createToStart, s.idle = o.trace(inv.start)
+	r.logf("  %-22s %-24s observed %-9s exit %-9s first create %-8s last start %-8s rss %s %v", t.name, strings.Join(args, " "), fmtDur(s.observed), fmtDur(s.wall), fmtDur(s.firstCreate), fmtDur(s.lastStart), fmtKB(s.rssKB), errText(s.err))
 	return s
 }
 

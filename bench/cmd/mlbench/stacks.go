@@ -107,6 +107,21 @@ func mlStack() stack {
 	}}
 }
 
+// gapStack is the ML stack with readiness falling between health probes: every server is ready
+// 1.2 s after it starts while the engine probes every 5 s (no start_period, and API 1.41 has no
+// start_interval). Waiting for the engine's health costs a dependent up to 3.8 s per hop here; a
+// tool that probes early releases it at readiness.
+func gapStack() stack {
+	s := mlStack()
+	s.interval = 5 * time.Second
+	for i := range s.services {
+		if s.services[i].kind == "serve" {
+			s.services[i].healthyAfter = 1200 * time.Millisecond
+		}
+	}
+	return s
+}
+
 // downStack is the ML stack plus a worker that ignores SIGTERM and has a 2 s stop_grace_period.
 func downStack() stack {
 	s := mlStack()

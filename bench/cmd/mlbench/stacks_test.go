@@ -23,6 +23,13 @@ func TestCriticalPath(t *testing.T) {
 			want: 3800 * ms, wantChain: []string{"db", "migrate", "tracking", "inference"},
 		},
 		{
+			// Ready at 1.2 s, probed every 5 s: db ready 1.4, migrate 1.4→1.6, tracking ready 3.0,
+			// inference started 3.2; dependents go at readiness (an early probe sees
+			// it), the run ends at inference's first engine probe, 5 s after it starts.
+			name: "readiness between probes", s: gapStack(), start: 200 * ms,
+			want: 8200 * ms, wantChain: []string{"db", "migrate", "tracking", "inference"},
+		},
+		{
 			name: "one service, ready before the first probe", start: 100 * ms,
 			s:    stack{interval: time.Second, services: []service{{name: "a", kind: "serve", healthyAfter: 300 * ms}}},
 			want: 1100 * ms, wantChain: []string{"a"},
@@ -113,43 +120,50 @@ func TestMedian(t *testing.T) {
 	}
 }
 
-func TestWatchOutputParsing(t *testing.T) {
-	tests := []struct {
-		out, p50, p99, rss string
-	}{
-		{"edit-to-visible p50 12.3 ms p99 45.6 ms\nRSS 23.4 MB\n", "12.3 ms", "45.6 ms", "23.4 MB"},
-		{"| metric | value |\n| p50 | 8ms |\n| p99 | 31ms |\n| watch RSS (10k files) | 19 MiB |\n", "8ms", "31ms", "19 MiB"},
-		{"nothing here", "", "", ""},
+func TestParseWatch(t *testing.T) {
+	out := "| metric | mlstack |\nRESULT tool=\"mlstack\" p50=9.5ms p99=31.0ms max=40.2ms rss=\"20.1 MB\" hwm=\"22.0 MB\" edits=100\n" +
+		"RESULT tool=\"compose v5.6.0\" p50=612.0ms p99=1010.3ms max=1020.0ms rss=\"40.0 MB\" hwm=\"51.5 MB\" edits=100\n"
+	got := parseWatch(out)
+	want := map[string]watchResult{
+		"mlstack":        {p50: 9500 * time.Microsecond, p99: 31 * time.Millisecond, hwm: "22.0 MB"},
+		"compose v5.6.0": {p50: 612 * time.Millisecond, p99: 1010300 * time.Microsecond, hwm: "51.5 MB"},
 	}
-	for _, tt := range tests {
-		if got := first(p50Re, tt.out); got != tt.p50 {
-			t.Errorf("p50 of %q = %q, want %q", tt.out, got, tt.p50)
-		}
-		if got := first(p99Re, tt.out); got != tt.p99 {
-			t.Errorf("p99 of %q = %q, want %q", tt.out, got, tt.p99)
-		}
-		if got := first(rssRe, tt.out); got != tt.rss {
-			t.Errorf("rss of %q = %q, want %q", tt.out, got, tt.rss)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parseWatch = %+v, want %+v", got, want)
+	}
+	if m := megabytes("51.5 MB"); m != 51.5 {
+		t.Errorf("megabytes(51.5 MB) = %v", m)
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	yes, no := check(true), check(false)
+	for _, tt := range []struct {
+		conds []*bool
+		want  string
+	}{
+		{[]*bool{yes, yes}, "met"},
+		{[]*bool{yes, no}, "not met"},
+		{[]*bool{no, nil}, "—"},
+		{nil, "—"},
+	} {
+		if got := verdict(tt.conds...); got != tt.want {
+			t.Errorf("verdict(%v) = %q, want %q", tt.conds, got, tt.want)
 		}
 	}
 }
 
-func TestMegabytes(t *testing.T) {
-	tests := []struct {
-		in   string
-		want float64
-		ok   bool
-	}{
-		{"20.3 MB", 20.3, true},
-		{"19 MiB", 19, true},
-		{"20MB", 20, true},
-		{"1 GB", 1024, true},
-		{"512 kB", 0.5, true},
-		{"lots", 0, false},
+func TestTraceIdle(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	o := &observer{createdAt: map[string]time.Time{}, startedAt: map[string]time.Time{}}
+	// a: 0→100, b: 50→300 (overlaps a), c: 500→600 after 200 ms with nothing in hand, d: never started.
+	for id, span := range map[string][2]int{"a": {0, 100}, "b": {50, 300}, "c": {500, 600}} {
+		o.createdAt[id], o.startedAt[id] = at(span[0]), at(span[1])
 	}
-	for _, tt := range tests {
-		if got, ok := megabytes(tt.in); got != tt.want || ok != tt.ok {
-			t.Errorf("megabytes(%q) = %v %v, want %v %v", tt.in, got, ok, tt.want, tt.ok)
-		}
+	o.createdAt["d"] = at(550)
+	c2s, idle := o.trace(t0)
+	if c2s != 100*time.Millisecond || idle != 200*time.Millisecond {
+		t.Errorf("trace = %v create→start, %v idle; want 100ms, 200ms", c2s, idle)
 	}
 }
