@@ -131,3 +131,7 @@ func IsNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
 
 // IsConflict reports whether err is the engine's "already exists / in use" answer.
 func IsConflict(err error) bool { return cerrdefs.IsConflict(err) }
+
+// ImageInspectOption is the client's option type for ImageInspect, re-exported so that interfaces
+// over the client (internal/stack's Engine) can name it without importing the client.
+type ImageInspectOption = client.ImageInspectOption

@@ -47,17 +47,17 @@ func (s *Stack) Exec(ctx context.Context, o ExecOptions) error {
 		User: o.User, Privileged: o.Privileged, Tty: o.TTY, Env: o.Env, WorkingDir: o.WorkingDir, Cmd: o.Command,
 		AttachStdin: o.Stdin != nil && !o.Detach, AttachStdout: !o.Detach, AttachStderr: !o.Detach,
 	}
-	created, err := s.Eng.ContainerExecCreate(ctx, c.ID, ec)
+	created, err := s.api().ContainerExecCreate(ctx, c.ID, ec)
 	if err != nil {
 		return fmt.Errorf("exec in service %q (container %s): %w", o.Service, name(c), err)
 	}
 	if o.Detach {
-		if err := s.Eng.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{Detach: true, Tty: o.TTY}); err != nil {
+		if err := s.api().ContainerExecStart(ctx, created.ID, container.ExecStartOptions{Detach: true, Tty: o.TTY}); err != nil {
 			return fmt.Errorf("exec in service %q (container %s): %w", o.Service, name(c), err)
 		}
 		return nil
 	}
-	resp, err := s.Eng.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: o.TTY})
+	resp, err := s.api().ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: o.TTY})
 	if err != nil {
 		return fmt.Errorf("exec in service %q (container %s): %w", o.Service, name(c), err)
 	}
@@ -65,7 +65,7 @@ func (s *Stack) Exec(ctx context.Context, o ExecOptions) error {
 	if o.TTY && o.TermSize != nil {
 		resize := func() {
 			if h, w, ok := o.TermSize(); ok {
-				_ = s.Eng.ContainerExecResize(ctx, created.ID, container.ResizeOptions{Height: h, Width: w})
+				_ = s.api().ContainerExecResize(ctx, created.ID, container.ResizeOptions{Height: h, Width: w})
 			}
 		}
 		resize()
@@ -105,7 +105,7 @@ func (s *Stack) Exec(ctx context.Context, o ExecOptions) error {
 	case <-ctx.Done():
 		return &ExitError{Code: 130, Err: errors.New("interrupted")}
 	}
-	in, err := s.Eng.ContainerExecInspect(context.WithoutCancel(ctx), created.ID)
+	in, err := s.api().ContainerExecInspect(context.WithoutCancel(ctx), created.ID)
 	if err != nil {
 		return fmt.Errorf("exec in service %q: exit code: %w", o.Service, err)
 	}

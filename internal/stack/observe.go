@@ -11,7 +11,6 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 
-	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/labels"
 )
 
@@ -30,7 +29,7 @@ type CState struct {
 // Tracker follows the project's containers through one event subscription and lets callers wait for
 // conditions on them, without polling.
 type Tracker struct {
-	eng     *engine.Client
+	eng     Engine
 	mu      sync.Mutex
 	states  map[string]*CState
 	changed chan struct{}
@@ -45,7 +44,7 @@ type Tracker struct {
 const maxConcurrentProbes = 2
 
 // Track subscribes to the project's container events. Call Seed for containers that already exist.
-func Track(ctx context.Context, eng *engine.Client, project string) *Tracker {
+func Track(ctx context.Context, eng Engine, project string) *Tracker {
 	ctx, cancel := context.WithCancel(ctx)
 	t := &Tracker{eng: eng, states: map[string]*CState{}, changed: make(chan struct{}), cancel: cancel, probes: make(chan struct{}, maxConcurrentProbes)}
 	msgs, errs := eng.ContainerEvents(ctx, labels.ProjectFilter(project))

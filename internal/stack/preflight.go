@@ -20,7 +20,7 @@ func (s *Stack) preflight(ctx context.Context, plans map[string]*plan) error {
 	owner := map[hostPort]string{}
 	for _, n := range sortedKeys(plans) {
 		pl := plans[n]
-		if _, err := BuildSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: 1, ConfigHash: pl.hash, ImageID: pl.imageID, APIVersion: s.Eng.APIVersion}); err != nil {
+		if _, err := BuildSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: 1, ConfigHash: pl.hash, ImageID: pl.imageID, APIVersion: s.api().ClientVersion()}); err != nil {
 			return err
 		}
 		if err := checkRestart(pl.svc); err != nil {
@@ -71,7 +71,7 @@ func checkRestart(svc types.ServiceConfig) error {
 // checkPorts refuses, before anything is created, a published host port that something else holds.
 // It can only look where the engine is local; the engine's own answer at start covers the rest.
 func (s *Stack) checkPorts(plans map[string]*plan, existing map[string][]container.Summary, o UpOptions) error {
-	if !s.Eng.IsLocal() {
+	if !s.api().IsLocal() {
 		return nil
 	}
 	ours := map[string]bool{}
@@ -130,7 +130,7 @@ func (s *Stack) checkNamesFree(ctx context.Context, plans map[string]*plan, exis
 		if mine {
 			continue
 		}
-		in, err := s.Eng.ContainerInspect(ctx, cn)
+		in, err := s.api().ContainerInspect(ctx, cn)
 		if err == nil {
 			owner := in.Config.Labels[labels.Project]
 			if owner == "" {

@@ -7,8 +7,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
-
-	"github.com/mlstack/mlstack/internal/engine"
 )
 
 // earlyProbeEvery is the cadence of mlstack's own health probes while a container is starting.
@@ -18,7 +16,7 @@ const earlyProbeEvery = 100 * time.Millisecond
 // says "starting", and marks the container ready for its dependents at the first pass. The engine
 // runs its first probe only one full interval after start and needs one pass to say healthy, so a
 // pass here means the same thing, earlier. --wait still ends on the engine's own status.
-func probeEarly(ctx context.Context, eng *engine.Client, tr *Tracker, id string, hc *types.HealthCheckConfig) {
+func probeEarly(ctx context.Context, eng Engine, tr *Tracker, id string, hc *types.HealthCheckConfig) {
 	cmd := []string(hc.Test)
 	switch {
 	case len(cmd) == 0:
@@ -65,7 +63,7 @@ func probeEarly(ctx context.Context, eng *engine.Client, tr *Tracker, id string,
 	}
 }
 
-func execProbe(ctx context.Context, eng *engine.Client, id string, cmd []string, timeout time.Duration) (int, error) {
+func execProbe(ctx context.Context, eng Engine, id string, cmd []string, timeout time.Duration) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ex, err := eng.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})

@@ -152,7 +152,7 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 
 	// Subscribe before listing: Track returns once the engine accepted the subscription, so every
 	// change after the list arrives as an event and the list itself can seed the tracker.
-	tr := Track(ctx, s.Eng, s.Name())
+	tr := Track(ctx, s.api(), s.Name())
 	defer tr.Close()
 	existing, err := s.containers(ctx, true, false)
 	if err != nil {
@@ -260,10 +260,10 @@ func (rb *rollback) undo(s *Stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, n := range rb.networks {
-		_ = s.Eng.NetworkRemove(ctx, n)
+		_ = s.api().NetworkRemove(ctx, n)
 	}
 	for _, v := range rb.volumes {
-		_ = s.Eng.VolumeRemove(ctx, v, false)
+		_ = s.api().VolumeRemove(ctx, v, false)
 	}
 }
 
@@ -381,7 +381,7 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 		}
 		s.UI.Status("Container "+cname, "Recreate")
 	}
-	spec, err := BuildSpec(SpecInput{Project: s.Project.Project, Service: svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: pl.devices, APIVersion: s.Eng.APIVersion})
+	spec, err := BuildSpec(SpecInput{Project: s.Project.Project, Service: svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: pl.devices, APIVersion: s.api().ClientVersion()})
 	if err != nil {
 		return "", false, err
 	}
@@ -409,7 +409,7 @@ func (s *Stack) createContainer(ctx context.Context, service string, spec *Spec)
 	if err := spec.WriteFiles(); err != nil {
 		return "", fmt.Errorf("service %q: %w", service, err)
 	}
-	resp, err := s.Eng.ContainerCreate(ctx, spec.Config, spec.Host, spec.Network, spec.Platform, spec.Name)
+	resp, err := s.api().ContainerCreate(ctx, spec.Config, spec.Host, spec.Network, spec.Platform, spec.Name)
 	if err != nil {
 		if isConflict(err) {
 			return "", fmt.Errorf("create service %q: container name %q is already in use by a container that is not part of project %q (remove it or change container_name)", service, spec.Name, s.Name())
@@ -420,8 +420,8 @@ func (s *Stack) createContainer(ctx context.Context, service string, spec *Spec)
 		s.UI.Warn("service %q: %s", service, w)
 	}
 	for _, netName := range sortedKeys(spec.ExtraNets) {
-		if err := s.Eng.NetworkConnect(ctx, netName, resp.ID, spec.ExtraNets[netName]); err != nil {
-			_ = s.Eng.ContainerRemove(context.WithoutCancel(ctx), resp.ID, container.RemoveOptions{Force: true})
+		if err := s.api().NetworkConnect(ctx, netName, resp.ID, spec.ExtraNets[netName]); err != nil {
+			_ = s.api().ContainerRemove(context.WithoutCancel(ctx), resp.ID, container.RemoveOptions{Force: true})
 			return "", fmt.Errorf("create service %q: connect to network %s: %w", service, netName, err)
 		}
 	}
@@ -436,9 +436,9 @@ func (r *run) startContainer(ctx context.Context, service, id, cname string, tty
 	}
 	// A stopped container's seeded state (exited, last health) is about its previous run.
 	r.tr.forget(id)
-	if err := r.s.Eng.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+	if err := r.s.api().ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		// A container that cannot start is useless and would block the next up's name; remove it.
-		_ = r.s.Eng.ContainerRemove(context.WithoutCancel(ctx), id, container.RemoveOptions{Force: true})
+		_ = r.s.api().ContainerRemove(context.WithoutCancel(ctx), id, container.RemoveOptions{Force: true})
 		return fmt.Errorf("start service %q: %w", service, explainStartError(err))
 	}
 	r.created.mu.Lock()
@@ -447,7 +447,7 @@ func (r *run) startContainer(ctx context.Context, service, id, cname string, tty
 	r.s.UI.Status("Container "+cname, "Started")
 	pl := r.plans[service]
 	if !r.o.EngineHealth && pl.svc.HealthCheck != nil && !pl.svc.HealthCheck.Disable && len(pl.svc.HealthCheck.Test) > 0 && r.hasHealthyDependent(service) {
-		go probeEarly(ctx, r.s.Eng, r.tr, id, pl.svc.HealthCheck)
+		go probeEarly(ctx, r.s.api(), r.tr, id, pl.svc.HealthCheck)
 	}
 	return nil
 }
@@ -559,7 +559,7 @@ func (s *Stack) failure(ctx context.Context, service, id, what string) error {
 	ctx = context.WithoutCancel(ctx)
 	var b strings.Builder
 	fmt.Fprintf(&b, "service %q %s", service, what)
-	if in, err := s.Eng.ContainerInspect(ctx, id); err == nil && in.State != nil && in.State.Health != nil && len(in.State.Health.Log) > 0 {
+	if in, err := s.api().ContainerInspect(ctx, id); err == nil && in.State != nil && in.State.Health != nil && len(in.State.Health.Log) > 0 {
 		last := in.State.Health.Log[len(in.State.Health.Log)-1]
 		out := strings.TrimSpace(last.Output)
 		if out == "" {
@@ -567,7 +567,7 @@ func (s *Stack) failure(ctx context.Context, service, id, what string) error {
 		}
 		fmt.Fprintf(&b, "\n  last health check (exit %d): %s", last.ExitCode, out)
 	}
-	if lines := s.Eng.LastLines(ctx, id, 20); len(lines) > 0 {
+	if lines := s.api().LastLines(ctx, id, 20); len(lines) > 0 {
 		fmt.Fprintf(&b, "\n  last %d log lines:", len(lines))
 		for _, l := range lines {
 			fmt.Fprintf(&b, "\n    %s", l)
