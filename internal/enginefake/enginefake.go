@@ -939,3 +939,20 @@ func (e *Engine) LastLines(ctx context.Context, ref string, n int) []string {
 	}
 	return lines
 }
+
+// Drain blocks until every subscriber has taken every event sent so far (or ctx ends), so a test can
+// order its next step after the tracker has read them.
+func (e *Engine) Drain(ctx context.Context) {
+	for ctx.Err() == nil {
+		e.mu.Lock()
+		pending := 0
+		for s := range e.subs {
+			pending += len(s.ch)
+		}
+		e.mu.Unlock()
+		if pending == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

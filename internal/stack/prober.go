@@ -36,7 +36,7 @@ func probeEarly(ctx context.Context, eng Engine, tr *Tracker, id string, hc *typ
 	defer tick.Stop()
 	for {
 		st := tr.Get(id)
-		if st.Health == "healthy" || st.Health == "unhealthy" || st.Exited || ctx.Err() != nil {
+		if st.Health == "healthy" || st.Health == "unhealthy" || st.Exited || st.Removed || ctx.Err() != nil {
 			return
 		}
 		if st.Running {

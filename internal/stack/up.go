@@ -82,6 +82,11 @@ type plan struct {
 	scale   int
 }
 
+func (pl *plan) hasHealthcheck() bool {
+	hc := pl.svc.HealthCheck
+	return hc != nil && !hc.Disable && len(hc.Test) > 0 && hc.Test[0] != "NONE"
+}
+
 // Up converges the project: creates what is missing, recreates what changed, starts each service the
 // moment its dependencies' conditions hold, and (attached) streams logs until the containers exit.
 func (s *Stack) Up(ctx context.Context, o UpOptions) error {
@@ -154,12 +159,13 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	// change after the list arrives as an event and the list itself can seed the tracker.
 	tr := Track(ctx, s.api(), s.Name())
 	defer tr.Close()
+	mark := tr.Mark()
 	existing, err := s.containers(ctx, true, false)
 	if err != nil {
 		return err
 	}
 	for _, c := range existing {
-		tr.SeedSummary(c)
+		tr.SeedSummary(c, mark)
 	}
 	byService := map[string][]container.Summary{}
 	for _, c := range existing {
@@ -196,18 +202,19 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 
-	r := &run{s: s, o: o, g: g, tr: tr, plans: plans, existing: byService, recreated: map[string]bool{}, ids: map[string][]string{}, created: created, slots: make(chan struct{}, parallelStarts())}
+	r := &run{s: s, o: o, g: g, tr: tr, plans: plans, existing: byService, recreated: map[string]bool{}, ids: map[string][]string{}, ready: map[string]bool{}, created: created, slots: make(chan struct{}, parallelStarts())}
 	if !o.Detach && !o.NoStart {
 		r.attach = s.newAttacher(targets, o)
 	}
-	// --wait-timeout bounds the whole wait, including dependencies that never become healthy.
-	walkCtx := ctx
+	// --wait-timeout bounds the whole wait, dependencies that never become healthy included: one
+	// deadline for the walk and the final wait.
+	waitCtx := ctx
 	if o.Wait && o.WaitTimeout > 0 {
 		var cancel context.CancelFunc
-		walkCtx, cancel = waitDeadline(ctx, o.WaitTimeout, "the services to be ready")
+		waitCtx, cancel = waitDeadline(ctx, o.WaitTimeout, "the services to be ready")
 		defer cancel()
 	}
-	walkErr := g.Walk(walkCtx, targets, false, r.converge)
+	walkErr := g.Walk(waitCtx, targets, false, r.converge)
 	if walkErr != nil {
 		if !created.started {
 			created.undo(s)
@@ -218,15 +225,21 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		if ctx.Err() != nil {
 			return s.interrupted(r, o)
 		}
+		if waitCtx.Err() != nil {
+			return r.notReady(context.Cause(waitCtx), targets)
+		}
 		return walkErr
 	}
 	if o.NoStart {
 		return nil
 	}
 	if o.Wait {
-		if err := r.waitAll(ctx, targets); err != nil {
+		if err := r.waitAll(waitCtx, targets); err != nil {
 			if ctx.Err() != nil && r.attach == nil {
 				return &ExitError{Code: 130, Err: errors.New("interrupted")}
+			}
+			if ctx.Err() == nil && waitCtx.Err() != nil {
+				return r.notReady(context.Cause(waitCtx), targets)
 			}
 			return err
 		}
@@ -286,6 +299,7 @@ type run struct {
 	mu        sync.Mutex
 	recreated map[string]bool
 	ids       map[string][]string // service → container IDs after convergence
+	ready     map[string]bool     // services --wait found ready
 }
 
 func (r *run) containerIDs(svc string) []string {
@@ -524,27 +538,28 @@ func (r *run) waitDependency(ctx context.Context, n string, e graph.Edge) error 
 }
 
 // conditionHolds is the check, for Tracker.Wait, of one depends_on condition on one container of the
-// dependency dep: done when it holds, an error naming dep when it never will (unhealthy, or exited
-// with no restart coming). earlyProbe accepts mlstack's own passing probe for service_healthy.
+// dependency dep: done when it holds, an error naming dep when it never will (unhealthy, or ended
+// with no restart coming: exited, stopped or killed by hand, removed). earlyProbe accepts mlstack's
+// own passing probe for service_healthy.
 func (s *Stack) conditionHolds(ctx context.Context, cond string, dep types.ServiceConfig, id string, earlyProbe bool) func(CState) (bool, error) {
 	return func(st CState) (bool, error) {
 		switch cond {
 		case graph.Healthy:
-			if st.Health == "healthy" || (st.ProbePassed && earlyProbe) {
+			if !st.Removed && (st.Health == "healthy" || (st.ProbePassed && earlyProbe)) && !st.Exited {
 				return true, nil
 			}
-			if st.Health == "unhealthy" {
+			if st.Health == "unhealthy" && !st.Exited && !st.Removed {
 				return false, s.failure(ctx, dep.Name, id, "is unhealthy")
 			}
-			if st.Exited && !restartPolicyWillRestart(dep.Restart, st.ExitCode, st.Restarts) {
-				return false, s.failure(ctx, dep.Name, id, fmt.Sprintf("exited with code %d before it was healthy", st.ExitCode))
+			if st.Ended() {
+				return false, s.failure(ctx, dep.Name, id, st.HowEnded()+" before it was healthy")
 			}
 		case graph.Completed:
-			if st.Exited && st.ExitCode == 0 {
+			if st.Exited && st.ExitCode == 0 && st.Stopped == "" {
 				return true, nil
 			}
-			if st.Exited && !restartPolicyWillRestart(dep.Restart, st.ExitCode, st.Restarts) {
-				return false, s.failure(ctx, dep.Name, id, fmt.Sprintf("exited with code %d", st.ExitCode))
+			if st.Ended() {
+				return false, s.failure(ctx, dep.Name, id, st.HowEnded())
 			}
 		default:
 			return true, nil
@@ -577,48 +592,80 @@ func (s *Stack) failure(ctx context.Context, service, id, what string) error {
 }
 
 // waitAll implements --wait: every started service running, healthy where it has a healthcheck
-// (by the engine's own status, so ps agrees), one-shot services exited 0.
+// (by the engine's own status, so ps agrees), one-shot services exited 0. A service that ends with
+// no restart coming (exits non-zero, is stopped, killed or removed by hand) fails it at once.
 func (r *run) waitAll(ctx context.Context, targets []string) error {
-	ctx, cancel := waitDeadline(ctx, r.o.WaitTimeout, "the services to be ready")
-	defer cancel()
 	return parallel(ctx, targets, func(ctx context.Context, n string) error {
-		pl := r.plans[n]
-		hasHC := pl.svc.HealthCheck != nil && !pl.svc.HealthCheck.Disable && len(pl.svc.HealthCheck.Test) > 0
+		hasHC := r.plans[n].hasHealthcheck()
 		for _, id := range r.containerIDs(n) {
 			err := r.tr.Wait(ctx, id, func(st CState) (bool, error) {
-				if st.Exited {
-					if restartPolicyWillRestart(pl.svc.Restart, st.ExitCode, st.Restarts) {
-						return false, nil
-					}
-					if st.ExitCode == 0 {
-						return true, nil
-					}
-					return false, r.s.failure(ctx, n, id, fmt.Sprintf("exited with code %d", st.ExitCode))
-				}
-				if !st.Running {
-					return false, nil
-				}
-				if !hasHC {
-					return true, nil
-				}
-				switch st.Health {
-				case "healthy":
-					return true, nil
-				case "unhealthy":
-					return false, r.s.failure(ctx, n, id, "is unhealthy")
-				}
-				return false, nil
+				return readyCheck(st, hasHC, func(what string) error { return r.s.failure(ctx, n, id, what) })
 			})
 			if err != nil {
-				if c := context.Cause(ctx); c != nil && err == c {
-					return fmt.Errorf("service %q: %w", n, err)
-				}
 				return err
 			}
 		}
+		r.mu.Lock()
+		r.ready[n] = true
+		r.mu.Unlock()
 		r.s.UI.Status("Service "+n, "Ready")
 		return nil
 	})
+}
+
+// readyCheck is --wait's test of one container: done when it runs (healthy, with a healthcheck) or,
+// a one-shot, exited 0 on its own; fail(what) when it never will be.
+func readyCheck(st CState, hasHC bool, fail func(what string) error) (bool, error) {
+	switch {
+	case st.Ended():
+		if !st.Removed && st.Stopped == "" && st.ExitCode == 0 {
+			return true, nil
+		}
+		return false, fail(st.HowEnded())
+	case st.Exited, !st.Running:
+		return false, nil // a restart is coming, or the re-read that says so
+	case !hasHC:
+		return true, nil
+	}
+	switch st.Health {
+	case "healthy":
+		return true, nil
+	case "unhealthy":
+		return false, fail("is unhealthy")
+	}
+	return false, nil
+}
+
+// notReady reports a timed-out wait: every target service not ready, with its containers' states.
+func (r *run) notReady(cause error, targets []string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	b.WriteString(cause.Error())
+	b.WriteString("; not ready:")
+	for _, n := range targets {
+		if r.ready[n] {
+			continue
+		}
+		ids := r.ids[n]
+		if len(ids) == 0 {
+			fmt.Fprintf(&b, "\n  %s: not started (waiting for its dependencies)", n)
+			continue
+		}
+		hasHC := r.plans[n].hasHealthcheck()
+		var states []string
+		ready := true
+		for _, id := range ids {
+			st := r.tr.Get(id)
+			done, err := readyCheck(st, hasHC, func(string) error { return errors.New("") })
+			ready = ready && done && err == nil
+			states = append(states, st.describe(hasHC))
+		}
+		if !ready {
+			fmt.Fprintf(&b, "\n  %s: %s", n, strings.Join(states, "; "))
+		}
+	}
+	return errors.New(b.String())
 }
 
 // parallel runs fn for every name concurrently and returns the first error.
