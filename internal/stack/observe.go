@@ -219,30 +219,38 @@ func (t *Tracker) Mark() uint64 {
 // Seed reads a container once after subscribing, so that a state change that happened before the
 // subscription is not waited for forever.
 func (t *Tracker) Seed(ctx context.Context, id string) error {
-	return t.reread(ctx, id, true)
+	return t.reread(ctx, id)
 }
 
 // Refresh re-reads a container from the engine and applies what it says unless an event newer than
 // the read arrived meanwhile; a container that no longer exists is marked removed.
 func (t *Tracker) Refresh(ctx context.Context, id string) {
-	_ = t.reread(ctx, id, false)
+	_ = t.reread(ctx, id)
 }
 
-func (t *Tracker) reread(ctx context.Context, id string, seed bool) error {
+// markRemoved records that a container no longer exists: nothing newer can come for its ID.
+func (t *Tracker) markRemoved(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.stateLocked(id)
+	st.Removed, st.Running, st.Settled = true, false, true
+	t.notifyLocked()
+}
+
+func (t *Tracker) reread(ctx context.Context, id string) error {
 	// An event applied during the read may be older or newer than it; read again until none did.
 	for attempt := 0; attempt < 5; attempt++ {
 		mark := t.Mark()
 		in, err := t.eng.ContainerInspect(ctx, id)
-		t.mu.Lock()
-		st := t.stateLocked(id)
 		if err != nil {
-			if isNotFound(err) && !seed {
-				st.Removed, st.Running, st.Settled = true, false, true
-				t.notifyLocked()
+			if isNotFound(err) {
+				t.markRemoved(id)
+				return nil
 			}
-			t.mu.Unlock()
 			return err
 		}
+		t.mu.Lock()
+		st := t.stateLocked(id)
 		if st.seq > mark {
 			t.mu.Unlock()
 			continue
