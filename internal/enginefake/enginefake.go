@@ -889,7 +889,11 @@ func (e *Engine) AttachIO(ctx context.Context, ref string, _ bool, _ io.Reader, 
 		for ctx.Err() == nil {
 			e.mu.Lock()
 			exited := c.exited
+			_, exists := e.containers[c.ID]
 			e.mu.Unlock()
+			if !exists {
+				break
+			}
 			if exited != nil {
 				for _, l := range lines {
 					fmt.Fprintln(stdout, l)

@@ -55,6 +55,11 @@ func newFakeStack(t testing.TB, yaml string) *fakeStack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return onFakeEngine(p)
+}
+
+// onFakeEngine binds a loaded project to a new fake engine.
+func onFakeEngine(p *project.Project) *fakeStack {
 	eng := enginefake.New()
 	eng.Local = false
 	eng.AddImage("fixture")
