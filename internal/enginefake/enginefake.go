@@ -361,9 +361,14 @@ func (e *Engine) summaryLocked(c *Container) container.Summary {
 	case container.StateRestarting:
 		status = fmt.Sprintf("Restarting (%d) 1 second ago", c.ExitCode)
 	}
+	nets := map[string]*network.EndpointSettings{}
+	for k, v := range c.Networks {
+		nets[k] = v
+	}
 	return container.Summary{
 		ID: c.ID, Names: []string{"/" + c.Name}, Image: c.Config.Image, ImageID: c.Config.Image,
 		Labels: c.Config.Labels, State: c.State, Status: status, Created: c.created.Unix(),
+		NetworkSettings: &container.NetworkSettingsSummary{Networks: nets},
 	}
 }
 

@@ -40,10 +40,12 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 	}
 	known := s.Project.All
 	byService := map[string][]container.Summary{}
+	var orphans []container.Summary
 	for _, c := range cs {
 		svc := c.Labels[labels.Service]
 		if _, ok := known[svc]; !ok && len(known) > 0 && !o.RemoveOrphans && c.Labels[labels.OneOff] != "True" {
 			s.UI.Warn("found orphan container %s of service %q, which the project no longer has; `mlstack down --remove-orphans` removes it", name(c), svc)
+			orphans = append(orphans, c)
 			continue
 		}
 		byService[svc] = append(byService[svc], c)
@@ -99,6 +101,9 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 	}
 	sort.Slice(nets, func(i, j int) bool { return nets[i].Name < nets[j].Name })
 	for _, n := range nets {
+		if users := attachedTo(orphans, n.Name); len(users) > 0 {
+			return fmt.Errorf("network %s is still used by orphan container %s (a service the project no longer has); run `mlstack down --remove-orphans` to remove it with the rest", n.Name, strings.Join(users, ", "))
+		}
 		if err := s.removeNetwork(ctx, n.ID); err != nil && !isNotFound(err) {
 			return fmt.Errorf("remove network %s: %w", n.Name, err)
 		}
@@ -117,6 +122,20 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 		}
 	}
 	return nil
+}
+
+// attachedTo names the containers of cs connected to the network netName.
+func attachedTo(cs []container.Summary, netName string) []string {
+	var out []string
+	for _, c := range cs {
+		if c.NetworkSettings == nil {
+			continue
+		}
+		if _, ok := c.NetworkSettings.Networks[netName]; ok {
+			out = append(out, name(c))
+		}
+	}
+	return out
 }
 
 func ids(cs []container.Summary) []string {

@@ -54,8 +54,15 @@ func (s *Stack) checkNetworks(ctx context.Context, targets []string) ([]string, 
 		netName := NetworkName(p, key)
 		existing, err := s.api().NetworkInspect(ctx, netName, network.InspectOptions{})
 		if err == nil {
-			if !bool(cfg.External) && existing.Labels[labels.Project] != "" && existing.Labels[labels.Project] != s.Name() {
-				return nil, fmt.Errorf("network %s (networks.%s) belongs to project %q; give this project another name with -p", netName, key, existing.Labels[labels.Project])
+			if bool(cfg.External) {
+				continue
+			}
+			if owner := existing.Labels[labels.Project]; owner != "" && owner != s.Name() {
+				return nil, fmt.Errorf("network %s (networks.%s) belongs to project %q; give this project another name with -p", netName, key, owner)
+			}
+			if existing.Labels[labels.Network] != key {
+				// As compose: a network of this name that neither tool created is not adopted.
+				return nil, fmt.Errorf("network %s (networks.%s) exists but was not created for this project (its label %s is %q, want %q); remove it with `docker network rm %s`, or declare it external: true to use it as is", netName, key, labels.Network, existing.Labels[labels.Network], key, netName)
 			}
 			continue
 		}
