@@ -202,7 +202,7 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 
-	r := &run{s: s, o: o, g: g, tr: tr, plans: plans, existing: byService, recreated: map[string]bool{}, ids: map[string][]string{}, ready: map[string]bool{}, created: created, slots: make(chan struct{}, parallelStarts())}
+	r := &run{s: s, o: o, g: g, tr: tr, plans: plans, existing: byService, recreated: map[string]bool{}, ids: map[string][]string{}, ready: map[string]bool{}, converging: map[string]bool{}, created: created, slots: make(chan struct{}, parallelStarts())}
 	if !o.Detach && !o.NoStart {
 		r.attach = s.newAttacher(targets, o)
 	}
@@ -296,10 +296,11 @@ type run struct {
 	// dependents go, where an unbounded burst finishes all of them late.
 	slots chan struct{}
 
-	mu        sync.Mutex
-	recreated map[string]bool
-	ids       map[string][]string // service → container IDs after convergence
-	ready     map[string]bool     // services --wait found ready
+	mu         sync.Mutex
+	recreated  map[string]bool
+	ids        map[string][]string // service → container IDs after convergence
+	ready      map[string]bool     // services --wait found ready
+	converging map[string]bool     // services whose dependencies held, being created and started
 }
 
 func (r *run) containerIDs(svc string) []string {
@@ -325,6 +326,9 @@ func (r *run) converge(ctx context.Context, n string) error {
 		}
 		r.mu.Unlock()
 	}
+	r.mu.Lock()
+	r.converging[n] = true
+	r.mu.Unlock()
 	olds := r.existing[n]
 	sort.Slice(olds, func(i, j int) bool { return number(olds[i]) < number(olds[j]) })
 	var ids []string
@@ -451,6 +455,14 @@ func (r *run) startContainer(ctx context.Context, service, id, cname string, tty
 	// A stopped container's seeded state (exited, last health) is about its previous run.
 	r.tr.forget(id)
 	if err := r.s.api().ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		if ctx.Err() != nil {
+			// Cut short by Ctrl-C or --wait-timeout: the engine may have started it all the same.
+			// It stays, with its networks, for the next up to converge, and the command returns now.
+			r.created.mu.Lock()
+			r.created.started = true
+			r.created.mu.Unlock()
+			return context.Cause(ctx)
+		}
 		// A container that cannot start is useless and would block the next up's name; remove it.
 		_ = r.s.api().ContainerRemove(context.WithoutCancel(ctx), id, container.RemoveOptions{Force: true})
 		return fmt.Errorf("start service %q: %w", service, explainStartError(err))
@@ -649,7 +661,11 @@ func (r *run) notReady(cause error, targets []string) error {
 		}
 		ids := r.ids[n]
 		if len(ids) == 0 {
-			fmt.Fprintf(&b, "\n  %s: not started (waiting for its dependencies)", n)
+			what := "not started (waiting for its dependencies)"
+			if r.converging[n] {
+				what = "being created and started"
+			}
+			fmt.Fprintf(&b, "\n  %s: %s", n, what)
 			continue
 		}
 		hasHC := r.plans[n].hasHealthcheck()
