@@ -52,7 +52,7 @@ func (st CState) HowEnded() string {
 	case st.Removed:
 		return "was removed"
 	case st.Stopped != "":
-		return fmt.Sprintf("was %s (exit code %d); the engine does not restart a container stopped by hand", st.Stopped, st.ExitCode)
+		return fmt.Sprintf("was %s by hand (exit code %d)", st.Stopped, st.ExitCode)
 	}
 	return fmt.Sprintf("exited with code %d", st.ExitCode)
 }
@@ -111,8 +111,12 @@ func Track(ctx context.Context, eng Engine, project string) *Tracker {
 		for {
 			select {
 			case m := <-msgs:
-				if t.apply(m) {
-					go t.Refresh(ctx, m.Actor.ID)
+				id := m.Actor.ID
+				switch t.apply(m) {
+				case exitCrashed:
+					go t.Refresh(ctx, id)
+				case exitByUser:
+					time.AfterFunc(userStopGrace, func() { t.Refresh(ctx, id) })
 				}
 			case err := <-errs:
 				t.mu.Lock()
@@ -147,16 +151,29 @@ func (t *Tracker) stateLocked(id string) *CState {
 	return st
 }
 
-// apply folds one event into the state; it reports whether the container exited, which a re-read
-// must settle (restart coming or not).
-func (t *Tracker) apply(m events.Message) (exited bool) {
+// exitKind says how an exit event came, for when to re-read the container.
+type exitKind int
+
+const (
+	noExit      exitKind = iota
+	exitCrashed          // the process ended on its own: the engine's restart decision is made
+	exitByUser           // after a kill or stop: `docker restart` starts it again right after
+)
+
+// userStopGrace is how long after an exit a user caused the tracker waits before it calls the exit
+// final, so that `docker restart` (stop, then start) is not taken for a stop.
+const userStopGrace = time.Second
+
+// apply folds one event into the state; it reports an exit, which a re-read must settle (restart
+// coming or not).
+func (t *Tracker) apply(m events.Message) (exit exitKind) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	action := string(m.Action)
 	switch {
 	case action == "start", action == "die", action == "kill", action == "stop", action == "destroy", strings.HasPrefix(action, "health_status"):
 	default:
-		return false
+		return noExit
 	}
 	st := t.stateLocked(m.Actor.ID)
 	t.seq++
@@ -178,25 +195,27 @@ func (t *Tracker) apply(m events.Message) (exited bool) {
 		st.Health = ""
 		st.ProbePassed = false
 	case action == "kill":
-		// A kill precedes the die of `docker stop` and `docker kill`: the exit that follows is a
-		// user's, which the engine never restarts. Signals that do not end the process leave no die.
-		if m.Actor.Attributes["signal"] == "15" || st.Stopped == "" {
-			st.Stopped = "killed"
-			if m.Actor.Attributes["signal"] == "15" {
-				st.Stopped = "stopped"
+		// A kill precedes the die of `docker stop`, `docker kill` and `docker rm -f`: the exit that
+		// follows is a user's, which the engine never restarts (a later start resets this).
+		if st.Stopped == "" {
+			st.Stopped = "stopped"
+			if m.Actor.Attributes["signal"] == "9" || m.Actor.Attributes["signal"] == "KILL" {
+				st.Stopped = "killed"
 			}
 		}
 	case action == "stop":
-		st.Stopped = "stopped"
-		if st.Exited {
-			st.Restarting, st.Settled = false, true
+		if st.Stopped == "" {
+			st.Stopped = "stopped"
 		}
 	case action == "die":
 		st.Running, st.Exited = false, true
 		st.ExitCode, _ = strconv.Atoi(m.Actor.Attributes["exitCode"])
 		// The engine decides on a restart before it reports the exit, so a re-read says which.
 		st.Settled = false
-		exited = true
+		exit = exitCrashed
+		if st.Stopped != "" {
+			exit = exitByUser
+		}
 	case strings.HasPrefix(action, "health_status"):
 		st.Health = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(action, "health_status"), ":"))
 		// Only a running container is probed: this also tells a tracker seeded late that it runs.
@@ -206,7 +225,7 @@ func (t *Tracker) apply(m events.Message) (exited bool) {
 		st.Removed, st.Running, st.Settled = true, false, true
 	}
 	t.notifyLocked()
-	return exited
+	return exit
 }
 
 // Mark returns the tracker's sequence number, to pass to SeedSummary for a list read after it.

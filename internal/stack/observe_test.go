@@ -179,7 +179,7 @@ func TestReadyCheck(t *testing.T) {
 		{"exit not yet settled", CState{Exited: true, ExitCode: 1}, false, false, ""},
 		{"restarting", CState{Exited: true, ExitCode: 1, Restarting: true, Settled: true}, true, false, ""},
 		{"failed", CState{Exited: true, ExitCode: 3, Settled: true}, false, false, "exited with code 3"},
-		{"stopped by hand", CState{Exited: true, ExitCode: 0, Stopped: "stopped", Settled: true}, true, false, "was stopped (exit code 0)"},
+		{"stopped by hand", CState{Exited: true, ExitCode: 0, Stopped: "stopped", Settled: true}, true, false, "was stopped by hand (exit code 0)"},
 		{"removed", CState{Removed: true, Settled: true}, true, false, "was removed"},
 		{"created", CState{Settled: true}, false, false, ""},
 	}

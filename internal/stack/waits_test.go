@@ -245,3 +245,16 @@ services:
 		t.Fatal("app did not start after init completed")
 	}
 }
+
+// `docker restart` is a stop and a start: a wait on the container rides it out.
+func TestUpWaitRidesOutARestartByHand(t *testing.T) {
+	fs := newFakeStack(t, dbAndAPI)
+	fs.eng.SetBehavior("db", enginefake.Behavior{ProbeExit: 1})
+	whenRunning(t, fs, "proj-db-1", func(id string) {
+		_ = fs.eng.ContainerRestart(context.Background(), id, container.StopOptions{})
+		_ = fs.eng.SetHealth(id, "healthy")
+	})
+	if err := fs.Up(testCtx(t), UpOptions{Detach: true, Wait: true}); err != nil {
+		t.Fatalf("up --wait across a restart by hand: %v", err)
+	}
+}
