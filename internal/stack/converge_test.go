@@ -102,3 +102,61 @@ func TestUpStartsStoppedContainerAndRecreatesChangedOnes(t *testing.T) {
 		t.Error("api (restart: true on db) was not recreated after db was")
 	}
 }
+
+func TestUpScalesUpAndDown(t *testing.T) {
+	fs := newFakeStack(t, "services:\n  worker: {image: fixture}\n")
+	ctx := testCtx(t)
+	count := func() int {
+		n := 0
+		for _, c := range fs.eng.Containers() {
+			if strings.HasPrefix(c.Name, "proj-worker-") {
+				n++
+			}
+		}
+		return n
+	}
+	if err := fs.Up(ctx, UpOptions{Detach: true, Scale: map[string]int{"worker": 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("scale 3: %d containers", n)
+	}
+	if err := fs.Up(ctx, UpOptions{Detach: true, Scale: map[string]int{"worker": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fs.eng.Lookup("proj-worker-1"); !ok || count() != 1 {
+		t.Fatalf("scale 1: %d containers", count())
+	}
+}
+
+func TestUpNoStartCreatesOnlyAndNoRecreateKeepsChanged(t *testing.T) {
+	fs := newFakeStack(t, "services:\n  web: {image: fixture}\n")
+	ctx := testCtx(t)
+	if err := fs.Up(ctx, UpOptions{Detach: true, NoStart: true}); err != nil {
+		t.Fatal(err)
+	}
+	web, _ := fs.eng.Lookup("proj-web-1")
+	if web.State != "created" {
+		t.Fatalf("--no-start: web is %s", web.State)
+	}
+	fs.Project.Services["web"] = withEnv(fs.Project.Services["web"], "X", "1")
+	if err := fs.Up(ctx, UpOptions{Detach: true, NoRecreate: true}); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := fs.eng.Lookup("proj-web-1")
+	if again.ID != web.ID || again.State != "running" {
+		t.Fatalf("--no-recreate: recreated=%v state=%s", again.ID != web.ID, again.State)
+	}
+}
+
+func TestUpStartFailureRemovesTheContainerAndNamesTheService(t *testing.T) {
+	fs := newFakeStack(t, "services:\n  gpu: {image: fixture}\n")
+	fs.eng.SetBehavior("gpu", enginefake.Behavior{StartErr: `could not select device driver "nvidia" with capabilities: [[gpu]]`})
+	err := fs.Up(testCtx(t), UpOptions{Detach: true})
+	if err == nil || !strings.Contains(err.Error(), `start service "gpu"`) || !strings.Contains(err.Error(), "no GPU support") {
+		t.Fatalf("got %v", err)
+	}
+	if _, ok := fs.eng.Lookup("proj-gpu-1"); ok {
+		t.Fatal("a container that cannot start was left behind")
+	}
+}
