@@ -82,6 +82,7 @@ type plan struct {
 	scale   int
 }
 
+// hasHealthcheck reports whether the service's containers get a health status from the engine.
 func (pl *plan) hasHealthcheck() bool {
 	hc := pl.svc.HealthCheck
 	return hc != nil && !hc.Disable && len(hc.Test) > 0 && hc.Test[0] != "NONE"
@@ -580,10 +581,15 @@ func (s *Stack) conditionHolds(ctx context.Context, cond string, dep types.Servi
 	}
 }
 
+// failureDetailsTimeout bounds the engine calls that gather a failure's probe output and log lines.
+const failureDetailsTimeout = 5 * time.Second
+
 // failure builds an error that shows why a container failed: its last health probe output and
 // its last log lines.
 func (s *Stack) failure(ctx context.Context, service, id, what string) error {
-	ctx = context.WithoutCancel(ctx)
+	// The details are worth a moment even after Ctrl-C, but not a hang on a stuck engine.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failureDetailsTimeout)
+	defer cancel()
 	var b strings.Builder
 	fmt.Fprintf(&b, "service %q %s", service, what)
 	if in, err := s.api().ContainerInspect(ctx, id); err == nil && in.State != nil && in.State.Health != nil && len(in.State.Health.Log) > 0 {
