@@ -82,7 +82,6 @@ func (st CState) describe(hasHC bool) string {
 // conditions on them, without polling.
 type Tracker struct {
 	eng     Engine
-	ctx     context.Context
 	mu      sync.Mutex
 	seq     uint64
 	states  map[string]*CState
@@ -105,7 +104,7 @@ const resyncEvery = 2 * time.Second
 // already exist.
 func Track(ctx context.Context, eng Engine, project string) *Tracker {
 	ctx, cancel := context.WithCancel(ctx)
-	t := &Tracker{eng: eng, ctx: ctx, states: map[string]*CState{}, changed: make(chan struct{}), cancel: cancel, probes: make(chan struct{}, maxConcurrentProbes)}
+	t := &Tracker{eng: eng, states: map[string]*CState{}, changed: make(chan struct{}), cancel: cancel, probes: make(chan struct{}, maxConcurrentProbes)}
 	msgs, errs := eng.ContainerEvents(ctx, labels.ProjectFilter(project))
 	go func() {
 		for {
