@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 )
 
 // startContainer creates and starts one service container on the fake engine, as another command would.
@@ -199,3 +200,21 @@ func TestReadyCheck(t *testing.T) {
 type failed struct{ what string }
 
 func (f *failed) Error() string { return f.what }
+
+// A tracker that joins late learns from a health event alone that the container runs; events of
+// other kinds (exec, attach) change nothing.
+func TestTrackerReadsInjectedEvents(t *testing.T) {
+	fs := newFakeStack(t, "services: {x: {image: fixture}}\n")
+	tr := Track(testCtx(t), fs.eng, "proj")
+	defer tr.Close()
+	attrs := map[string]string{"com.docker.compose.project": "proj", "com.docker.compose.service": "db", "name": "proj-db-1"}
+	fs.eng.Emit(events.Message{Type: events.ContainerEventType, Action: "exec_start: /fixture probe", Actor: events.Actor{ID: "c1", Attributes: attrs}})
+	fs.eng.Emit(events.Message{Type: events.ContainerEventType, Action: "health_status: healthy", Actor: events.Actor{ID: "c1", Attributes: attrs}})
+	st := waitFor(t, tr, "c1", func(st CState) bool { return st.Health == "healthy" })
+	if !st.Running || st.Service != "db" || st.Name != "proj-db-1" {
+		t.Fatalf("state from a health event: %+v", st)
+	}
+	if tr.Mark() != 1 {
+		t.Fatalf("the exec event was counted: mark %d", tr.Mark())
+	}
+}
