@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mlstack/mlstack/internal/engine"
-	"github.com/mlstack/mlstack/internal/labels"
 	"github.com/mlstack/mlstack/internal/ui"
 )
 
@@ -115,6 +114,3 @@ func (s *switchWriter) switchTo(w io.Writer) {
 	w.Write(s.buf.Bytes())
 	s.w = w
 }
-
-// ServiceOf returns the service label of a container summary (for callers outside the package).
-func ServiceOf(lbls map[string]string) string { return lbls[labels.Service] }
