@@ -382,7 +382,8 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string) (container.In
 		return container.InspectResponse{}, err
 	}
 	st := &container.State{
-		Status: c.State, Running: c.State == container.StateRunning, Restarting: c.State == container.StateRestarting,
+		// As the engine: a container in its restart back-off is reported running and restarting.
+		Status: c.State, Running: c.State == container.StateRunning || c.State == container.StateRestarting, Restarting: c.State == container.StateRestarting,
 		ExitCode: c.ExitCode, StartedAt: "0001-01-01T00:00:00Z", FinishedAt: "0001-01-01T00:00:00Z",
 	}
 	if !c.StartedAt.IsZero() {

@@ -217,8 +217,13 @@ func (t *Tracker) apply(m events.Message) (exit exitKind) {
 		}
 	case strings.HasPrefix(action, "health_status"):
 		st.Health = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(action, "health_status"), ":"))
-		// Only a running container is probed: this also tells a tracker seeded late that it runs.
-		st.Running, st.Exited = true, false
+		// Only a running container is probed: this also tells a tracker seeded late that it runs. A
+		// result reported after the exit is about a process that is gone.
+		if !st.Exited {
+			st.Running = true
+		} else {
+			st.Health = ""
+		}
 	case action == "destroy":
 		// The state is kept: a wait on this container must learn that it is gone.
 		st.Removed, st.Running, st.Settled = true, false, true
@@ -278,12 +283,15 @@ func (t *Tracker) reread(ctx context.Context, id string) error {
 			st.Service = in.Config.Labels[labels.Service]
 		}
 		if s := in.State; s != nil {
-			st.Running = s.Running
+			// The engine reports a container waiting out its restart back-off as running and
+			// restarting at once; its process has exited, and its health is that of the last run.
 			st.Restarting = s.Restarting
-			st.Exited = !s.Running && (s.Restarting || (s.FinishedAt != "" && s.FinishedAt != "0001-01-01T00:00:00Z"))
+			st.Running = s.Running && !s.Restarting
+			st.Exited = !st.Running && (s.Restarting || (s.FinishedAt != "" && s.FinishedAt != "0001-01-01T00:00:00Z"))
 			st.ExitCode = s.ExitCode
 			st.Settled = true
-			if s.Health != nil {
+			st.Health = ""
+			if s.Health != nil && st.Running {
 				st.Health = string(s.Health.Status)
 			}
 		}

@@ -538,13 +538,12 @@ func (r *run) waitDependency(ctx context.Context, n string, e graph.Edge) error 
 	}
 	pl := r.plans[e.To]
 	for _, id := range ids {
-		cname := r.tr.Get(id).Name
 		err := r.tr.Wait(ctx, id, r.s.conditionHolds(ctx, e.Condition, pl.svc, id, !r.o.EngineHealth))
 		if err != nil {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			return fmt.Errorf("service %q: dependency %q (%s) failed: %w", n, e.To, cname, err)
+			return fmt.Errorf("service %q: dependency %q (%s) failed: %w", n, e.To, r.tr.Get(id).Name, err)
 		}
 	}
 	return nil
