@@ -232,7 +232,8 @@ func (t *Tracker) apply(m events.Message) (exit exitKind) {
 	return exit
 }
 
-// Mark returns the tracker's sequence number, to pass to SeedSummary for a list read after it.
+// Mark returns the tracker's event sequence number: a re-read started after it is newer than every
+// event applied so far.
 func (t *Tracker) Mark() uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -313,14 +314,15 @@ func (t *Tracker) forget(id string) {
 	st.Restarting, st.Settled, st.Stopped = false, true, ""
 }
 
-// SeedSummary records what a container list read after mark says about a container, so that up
-// needs no inspect per existing container. A container the tracker has had an event for since mark
-// keeps what the event said: the list may lag the event stream.
-func (t *Tracker) SeedSummary(c container.Summary, mark uint64) {
+// SeedSummary records what a container list read after the subscription says about a container, so
+// that up needs no inspect per existing container. A container the tracker has had an event for keeps
+// what the events said: they are complete since the subscription, and the list, read from the
+// engine's replicated view, may lag them.
+func (t *Tracker) SeedSummary(c container.Summary) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st := t.stateLocked(c.ID)
-	if st.seq > mark {
+	if st.seq != 0 {
 		return
 	}
 	st.Name = name(c)

@@ -160,13 +160,12 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	// change after the list arrives as an event and the list itself can seed the tracker.
 	tr := Track(ctx, s.api(), s.Name())
 	defer tr.Close()
-	mark := tr.Mark()
 	existing, err := s.containers(ctx, true, false)
 	if err != nil {
 		return err
 	}
 	for _, c := range existing {
-		tr.SeedSummary(c, mark)
+		tr.SeedSummary(c)
 	}
 	byService := map[string][]container.Summary{}
 	for _, c := range existing {
