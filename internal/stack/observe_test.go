@@ -112,7 +112,7 @@ func TestTrackerListOlderThanAnEventDoesNotWin(t *testing.T) {
 	fs.eng.Drain(ctx)
 	waitFor(t, tr, id, func(st CState) bool { return st.Running })
 
-	// Even a list issued after the die may lag it: the engine's list reads a replicated view.
+	// A list that lags the die (the engine's list reads a replicated view) must not undo it.
 	stale, err := fs.eng.ContainerList(ctx, container.ListOptions{All: true})
 	if err != nil {
 		t.Fatal(err)
