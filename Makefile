@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/mlstack/mlstack/internal/app.Version=$(VERSION)
 # A static binary: watch copies mlstack itself into containers (even FROM scratch ones) as its sync helper.
 export CGO_ENABLED := 0
 
-.PHONY: all build test unit integration lint fuzz bench demo example clean
+.PHONY: all build test unit integration lint fuzz faults bench demo example clean
 
 all: build
 
@@ -33,6 +33,13 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./internal/project
 	$(GO) test -run '^$$' -fuzz '^FuzzGraph$$' -fuzztime $(FUZZTIME) ./internal/graph
+
+## faults: the randomized fault tests (kill/stop/rm/restart during waits) for a fixed time each
+## (FAULTTIME=60s): the fake engine's seeds, then the real engine's
+FAULTTIME ?= 60s
+faults: build
+	MLSTACK_FAULT_TIME=$(FAULTTIME) $(GO) test -count=1 -run '^TestRandomFaults$$' ./internal/stack
+	MLSTACK_BIN=$(CURDIR)/$(BIN) MLSTACK_FAULT_TIME=$(FAULTTIME) $(GO) test -count=1 -timeout 20m -run '^TestRandomFaultsRealEngine$$' ./internal/e2e
 
 ## bench: every scenario against Docker Compose v5 (built into the cache on first use) and
 ## docker-compose 1.x where installed; the report goes to bench/results/. Quick: BENCH_RUNS=1

@@ -80,6 +80,7 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 // Execute runs mlstack with the process's arguments and returns the exit code.
 func Execute() int {
 	streams := ui.System()
+	streams.RouteLibraryLogs()
 	kill := make(chan struct{})
 	env := &app.Env{UI: streams, Kill: kill}
 	ctx, cancel := context.WithCancelCause(context.Background())

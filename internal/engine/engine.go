@@ -119,6 +119,9 @@ func versionLess(a, b string) bool {
 // AtLeast reports whether the negotiated API version is v or newer.
 func (c *Client) AtLeast(v string) bool { return !versionLess(c.APIVersion, v) }
 
+// Addr is Host, for interfaces over the client (internal/stack keys its cache of engine IDs by it).
+func (c *Client) Addr() string { return c.Host }
+
 // IsLocal reports whether the engine runs on this host, so host-side checks (free ports, bind paths)
 // mean something.
 func (c *Client) IsLocal() bool {
@@ -131,3 +134,7 @@ func IsNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
 
 // IsConflict reports whether err is the engine's "already exists / in use" answer.
 func IsConflict(err error) bool { return cerrdefs.IsConflict(err) }
+
+// ImageInspectOption is the client's option type for ImageInspect, re-exported so that interfaces
+// over the client (internal/stack's Engine) can name it without importing the client.
+type ImageInspectOption = client.ImageInspectOption

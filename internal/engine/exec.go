@@ -30,28 +30,43 @@ type ExecOptions struct {
 // starts through StartExec.
 type Exec struct {
 	ID   string
-	c    *Client
+	api  ExecAPI
 	tty  bool
 	resp *types.HijackedResponse
 }
 
+// ExecAPI is the part of the Engine API an exec uses: *Client has it, and so does an in-memory
+// engine (internal/enginefake), which runs its execs through StartExecOn.
+type ExecAPI interface {
+	ContainerExecCreate(ctx context.Context, id string, options container.ExecOptions) (container.ExecCreateResponse, error)
+	ContainerExecStart(ctx context.Context, execID string, options container.ExecStartOptions) error
+	ContainerExecAttach(ctx context.Context, execID string, options container.ExecAttachOptions) (types.HijackedResponse, error)
+	ContainerExecInspect(ctx context.Context, execID string) (container.ExecInspect, error)
+	ContainerExecResize(ctx context.Context, execID string, options container.ResizeOptions) error
+}
+
 // StartExec creates and starts a command in container id.
 func (c *Client) StartExec(ctx context.Context, id string, o ExecOptions) (*Exec, error) {
-	created, err := c.ContainerExecCreate(ctx, id, container.ExecOptions{
+	return StartExecOn(ctx, c, id, o)
+}
+
+// StartExecOn creates and starts a command in container id through api.
+func StartExecOn(ctx context.Context, api ExecAPI, id string, o ExecOptions) (*Exec, error) {
+	created, err := api.ContainerExecCreate(ctx, id, container.ExecOptions{
 		Cmd: o.Cmd, User: o.User, WorkingDir: o.WorkingDir, Env: o.Env, Privileged: o.Privileged, Tty: o.TTY,
 		AttachStdin: o.Stdin && !o.Detach, AttachStdout: !o.Detach, AttachStderr: !o.Detach,
 	})
 	if err != nil {
 		return nil, err
 	}
-	e := &Exec{ID: created.ID, c: c, tty: o.TTY}
+	e := &Exec{ID: created.ID, api: api, tty: o.TTY}
 	if o.Detach {
-		if err := c.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{Detach: true, Tty: o.TTY}); err != nil {
+		if err := api.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{Detach: true, Tty: o.TTY}); err != nil {
 			return nil, err
 		}
 		return e, nil
 	}
-	resp, err := c.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: o.TTY})
+	resp, err := api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: o.TTY})
 	if err != nil {
 		return nil, err
 	}
@@ -80,12 +95,12 @@ func (e *Exec) Copy(stdout, stderr io.Writer) error {
 
 // Resize tells the command's terminal its size.
 func (e *Exec) Resize(ctx context.Context, height, width uint) error {
-	return e.c.ContainerExecResize(ctx, e.ID, container.ResizeOptions{Height: height, Width: width})
+	return e.api.ContainerExecResize(ctx, e.ID, container.ResizeOptions{Height: height, Width: width})
 }
 
 // ExitCode asks the engine for the command's exit code once its output ended.
 func (e *Exec) ExitCode(ctx context.Context) (int, error) {
-	in, err := e.c.ContainerExecInspect(ctx, e.ID)
+	in, err := e.api.ContainerExecInspect(ctx, e.ID)
 	if err != nil {
 		return -1, fmt.Errorf("exit code of exec %.12s: %w", e.ID, err)
 	}
@@ -95,8 +110,13 @@ func (e *Exec) ExitCode(ctx context.Context) (int, error) {
 // Exec runs a command in container id to its end, with its output to stdout and stderr (nil
 // discards), and returns its exit code.
 func (c *Client) Exec(ctx context.Context, id string, o ExecOptions, stdout, stderr io.Writer) (int, error) {
+	return ExecOn(ctx, c, id, o, stdout, stderr)
+}
+
+// ExecOn is Exec through api.
+func ExecOn(ctx context.Context, api ExecAPI, id string, o ExecOptions, stdout, stderr io.Writer) (int, error) {
 	o.Stdin, o.Detach = false, false
-	e, err := c.StartExec(ctx, id, o)
+	e, err := StartExecOn(ctx, api, id, o)
 	if err != nil {
 		return -1, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 
@@ -127,7 +128,8 @@ func (d *Detector) probe(ctx context.Context, img string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	cfg := &container.Config{Image: img, Entrypoint: []string{probeEntrypoint}, Labels: map[string]string{"dev.mlstack.gpu-probe": "1"}}
+	d.removeStaleProbes(ctx, staleProbeAge)
+	cfg := &container.Config{Image: img, Entrypoint: []string{probeEntrypoint}, Labels: map[string]string{probeLabel: "1"}}
 	host := &container.HostConfig{NetworkMode: "none", AutoRemove: false}
 	host.DeviceRequests = []container.DeviceRequest{gpuRequest(1, nil)}
 	resp, err := d.Eng.ContainerCreate(ctx, cfg, host, &network.NetworkingConfig{}, nil, "")
@@ -147,6 +149,26 @@ func (d *Detector) probe(ctx context.Context, img string) (bool, error) {
 	default:
 		// Any later failure (here: the missing executable) means the device driver was selected.
 		return true, nil
+	}
+}
+
+// probeLabel marks GPU probe containers, so that one left by a killed mlstack can be found.
+const probeLabel = "dev.mlstack.gpu-probe"
+
+// staleProbeAge is how old a probe container must be to count as left behind: a probe in progress
+// (another terminal's) takes seconds.
+const staleProbeAge = time.Minute
+
+// removeStaleProbes removes probe containers older than olderThan, which a killed probe left behind.
+func (d *Detector) removeStaleProbes(ctx context.Context, olderThan time.Duration) {
+	list, err := d.Eng.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", probeLabel+"=1"))})
+	if err != nil {
+		return
+	}
+	for _, c := range list {
+		if time.Since(time.Unix(c.Created, 0)) >= olderThan {
+			_ = d.Eng.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+		}
 	}
 }
 

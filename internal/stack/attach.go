@@ -56,7 +56,7 @@ func (a *attacher) add(_ context.Context, service, id, cname string, tty bool) e
 	m := attached{id: id, name: cname, service: service, w: a.pfx.Writer(cname)}
 	a.members[id] = m
 	a.mu.Unlock()
-	done, err := a.s.Eng.Attach(a.ctx, id, tty, m.w, m.w)
+	done, err := a.s.api().Attach(a.ctx, id, tty, m.w, m.w)
 	if err != nil {
 		return fmt.Errorf("service %q: %w", service, err)
 	}
@@ -92,7 +92,7 @@ func (r *run) follow(ctx context.Context) error {
 		select {
 		case m := <-a.exited:
 			remaining--
-			in, err := r.s.Eng.ContainerInspect(context.WithoutCancel(ctx), m.id)
+			in, err := r.s.api().ContainerInspect(context.WithoutCancel(ctx), m.id)
 			code := 0
 			if err == nil && in.State != nil {
 				if in.State.Running || in.State.Restarting {
@@ -153,7 +153,7 @@ func (s *Stack) stopAttached(r *run, o UpOptions) {
 		wg.Add(1)
 		go func(id string) {
 			defer wg.Done()
-			_ = s.Eng.ContainerStop(ctx, id, container.StopOptions{Timeout: o.StopTimeout})
+			_ = s.api().ContainerStop(ctx, id, container.StopOptions{Timeout: o.StopTimeout})
 		}(id)
 	}
 	go func() { wg.Wait(); close(stopped) }()
@@ -161,7 +161,7 @@ func (s *Stack) stopAttached(r *run, o UpOptions) {
 	case <-stopped:
 	case <-o.Kill:
 		for _, id := range ids {
-			_ = s.Eng.ContainerKill(ctx, id, "KILL")
+			_ = s.api().ContainerKill(ctx, id, "KILL")
 		}
 		<-stopped
 	}

@@ -39,9 +39,9 @@ func specOf(t *testing.T, dir string, p *types.Project, service string) *Spec {
 	return sp
 }
 
-// TestBuildSpecFields is the field → Engine API request table: each compose service field, as a
+// TestContainerSpecFields is the field → Engine API request table: each compose service field, as a
 // user writes it, and what the container create request carries.
-func TestBuildSpecFields(t *testing.T) {
+func TestContainerSpecFields(t *testing.T) {
 	i64 := func(v int64) *int64 { return &v }
 	tests := []struct {
 		field string
@@ -182,9 +182,9 @@ func TestBuildSpecFields(t *testing.T) {
 	}
 }
 
-// TestBuildSpecSecretsConfigs checks where secrets and configs land (compose's paths, read-only) and
+// TestContainerSpecSecretsConfigs checks where secrets and configs land (compose's paths, read-only) and
 // that content and environment sources are written to files under .mlstack.
-func TestBuildSpecSecretsConfigs(t *testing.T) {
+func TestContainerSpecSecretsConfigs(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "token.txt"), []byte("s3cret"), 0o600); err != nil {
 		t.Fatal(err)
@@ -246,7 +246,7 @@ configs:
 	}
 }
 
-func TestBuildSpecErrors(t *testing.T) {
+func TestContainerSpecErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{

@@ -36,16 +36,18 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 	}
 	defer unlock()
 	f := filters.NewArgs(filters.Arg("label", labels.ProjectFilter(s.Name())))
-	cs, err := s.Eng.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	cs, err := s.api().ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
 		return fmt.Errorf("list containers of project %q: %w", s.Name(), err)
 	}
 	known := s.Project.All
 	byService := map[string][]container.Summary{}
+	var orphans []container.Summary
 	for _, c := range cs {
 		svc := c.Labels[labels.Service]
 		if _, ok := known[svc]; !ok && len(known) > 0 && !o.RemoveOrphans && c.Labels[labels.OneOff] != "True" {
 			s.UI.Warn("found orphan container %s of service %q, which the project no longer has; `mlstack down --remove-orphans` removes it", name(c), svc)
+			orphans = append(orphans, c)
 			continue
 		}
 		byService[svc] = append(byService[svc], c)
@@ -95,30 +97,47 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 		return err
 	}
 
-	nets, err := s.Eng.NetworkList(ctx, network.ListOptions{Filters: f})
+	nets, err := s.api().NetworkList(ctx, network.ListOptions{Filters: f})
 	if err != nil {
 		return fmt.Errorf("list networks of project %q: %w", s.Name(), err)
 	}
 	sort.Slice(nets, func(i, j int) bool { return nets[i].Name < nets[j].Name })
 	for _, n := range nets {
+		if users := attachedTo(orphans, n.Name); len(users) > 0 {
+			return fmt.Errorf("network %s is still used by orphan container %s (a service the project no longer has); run `mlstack down --remove-orphans` to remove it with the rest", n.Name, strings.Join(users, ", "))
+		}
 		if err := s.removeNetwork(ctx, n.ID); err != nil && !isNotFound(err) {
 			return fmt.Errorf("remove network %s: %w", n.Name, err)
 		}
 		s.UI.Status("Network "+n.Name, "Removed")
 	}
 	if o.Volumes {
-		vols, err := s.Eng.VolumeList(ctx, volume.ListOptions{Filters: f})
+		vols, err := s.api().VolumeList(ctx, volume.ListOptions{Filters: f})
 		if err != nil {
 			return fmt.Errorf("list volumes of project %q: %w", s.Name(), err)
 		}
 		for _, v := range vols.Volumes {
-			if err := s.Eng.VolumeRemove(ctx, v.Name, false); err != nil && !isNotFound(err) {
+			if err := s.api().VolumeRemove(ctx, v.Name, false); err != nil && !isNotFound(err) {
 				return fmt.Errorf("remove volume %s: %w", v.Name, err)
 			}
 			s.UI.Status("Volume "+v.Name, "Removed")
 		}
 	}
 	return nil
+}
+
+// attachedTo names the containers of cs connected to the network netName.
+func attachedTo(cs []container.Summary, netName string) []string {
+	var out []string
+	for _, c := range cs {
+		if c.NetworkSettings == nil {
+			continue
+		}
+		if _, ok := c.NetworkSettings.Networks[netName]; ok {
+			out = append(out, name(c))
+		}
+	}
+	return out
 }
 
 func ids(cs []container.Summary) []string {
@@ -131,7 +150,7 @@ func ids(cs []container.Summary) []string {
 
 // stopThenRemove stops a container with its grace period, then removes it holding one of slots.
 func (s *Stack) stopThenRemove(ctx context.Context, id, cname string, timeout *int, slots chan struct{}) error {
-	if err := s.Eng.ContainerStop(ctx, id, container.StopOptions{Timeout: timeout}); err != nil && !isNotFound(err) {
+	if err := s.api().ContainerStop(ctx, id, container.StopOptions{Timeout: timeout}); err != nil && !isNotFound(err) {
 		return fmt.Errorf("stop container %s: %w", cname, err)
 	}
 	select {
@@ -140,7 +159,7 @@ func (s *Stack) stopThenRemove(ctx context.Context, id, cname string, timeout *i
 		return context.Cause(ctx)
 	}
 	defer func() { <-slots }()
-	if err := s.Eng.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+	if err := s.api().ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !isNotFound(err) {
 		return fmt.Errorf("remove container %s: %w", cname, err)
 	}
 	s.UI.Status("Container "+cname, "Removed")
@@ -152,7 +171,7 @@ func (s *Stack) stopThenRemove(ctx context.Context, id, cname string, timeout *i
 func (s *Stack) removeNetwork(ctx context.Context, id string) error {
 	delay := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		err := s.Eng.NetworkRemove(ctx, id)
+		err := s.api().NetworkRemove(ctx, id)
 		if err == nil || !strings.Contains(err.Error(), "active endpoints") {
 			return err
 		}

@@ -44,7 +44,7 @@ func (s *Stack) Exec(ctx context.Context, o ExecOptions) (int, error) {
 		return 0, err
 	}
 	stdin := o.Stdin != nil && !o.Detach
-	ex, err := s.Eng.StartExec(ctx, c.ID, engine.ExecOptions{
+	ex, err := s.api().StartExec(ctx, c.ID, engine.ExecOptions{
 		User: o.User, Privileged: o.Privileged, TTY: o.TTY, Env: o.Env, WorkingDir: o.WorkingDir, Cmd: o.Command,
 		Stdin: stdin, Detach: o.Detach,
 	})

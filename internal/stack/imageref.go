@@ -29,7 +29,7 @@ func (s *Stack) resolveImage(ctx context.Context, svc types.ServiceConfig, ref s
 		return "", fmt.Errorf("service %q: pull_policy: %w", svc.Name, err)
 	}
 	if policy != types.PullPolicyAlways {
-		in, err := s.Eng.ImageInspect(ctx, ref)
+		in, err := s.api().ImageInspect(ctx, ref)
 		if err == nil {
 			return in.ID, nil
 		}
@@ -46,7 +46,7 @@ func (s *Stack) resolveImage(ctx context.Context, svc types.ServiceConfig, ref s
 	if err := s.Pull(ctx, svc.Name, ref); err != nil {
 		return "", err
 	}
-	in, err := s.Eng.ImageInspect(ctx, ref)
+	in, err := s.api().ImageInspect(ctx, ref)
 	if err != nil {
 		return "", fmt.Errorf("service %q: inspect image %s after pull: %w", svc.Name, ref, err)
 	}
@@ -59,7 +59,7 @@ func (s *Stack) Pull(ctx context.Context, service, ref string) error {
 		return fmt.Errorf("image %s for service %q is not available locally and could not be pulled: %w", ref, service, err)
 	}
 	s.UI.Info("Pulling %s for service %q", ref, service)
-	if err := s.Eng.Pull(ctx, ref); err != nil {
+	if err := s.api().Pull(ctx, ref); err != nil {
 		return fail(err)
 	}
 	s.UI.Status("Image "+ref, "Pulled")

@@ -45,7 +45,7 @@ func (s *Stack) Images(ctx context.Context, o ImagesOptions) ([]ImageView, error
 	for _, c := range cs {
 		in, ok := inspected[c.ImageID]
 		if !ok {
-			in, err = s.Eng.ImageInspect(ctx, c.ImageID)
+			in, err = s.api().ImageInspect(ctx, c.ImageID)
 			if err != nil && !isNotFound(err) {
 				return nil, fmt.Errorf("inspect image of container %s: %w", name(c), err)
 			}
@@ -151,7 +151,7 @@ func (s *Stack) removeImages(ctx context.Context, mode string, cs []container.Su
 		if strings.HasPrefix(ref, "sha256:") {
 			continue // an untagged image: nothing of the project's to remove by name
 		}
-		if _, err := s.Eng.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true}); err != nil {
+		if _, err := s.api().ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true}); err != nil {
 			if isNotFound(err) {
 				continue
 			}

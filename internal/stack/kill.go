@@ -35,7 +35,7 @@ func (s *Stack) Kill(ctx context.Context, o KillOptions) error {
 	}
 	return parallel(ctx, ids(cs), func(ctx context.Context, id string) error {
 		c := byID(cs, id)
-		if err := s.Eng.ContainerKill(ctx, id, sig); err != nil && !isNotFound(err) {
+		if err := s.api().ContainerKill(ctx, id, sig); err != nil && !isNotFound(err) {
 			return fmt.Errorf("kill service %q (container %s) with %s: %w", c.Labels[labels.Service], name(c), sig, err)
 		}
 		s.UI.Status("Container "+name(c), "Killed")

@@ -64,12 +64,12 @@ func lockName(engineID, project string) string {
 // engineID returns the engine's ID (Info.ID, stable across daemon restarts), remembered per engine
 // address in the lock directory so that a no-op `up` does not pay for an Info call each time.
 func (s *Stack) engineID(ctx context.Context, dir string) (string, error) {
-	sum := sha256.Sum256([]byte(s.Eng.Host))
+	sum := sha256.Sum256([]byte(s.api().Addr()))
 	cache := filepath.Join(dir, "engine-"+hex.EncodeToString(sum[:6]))
 	if b, err := os.ReadFile(cache); err == nil && len(b) > 0 {
 		return string(b), nil
 	}
-	info, err := s.Eng.Info(ctx)
+	info, err := s.api().Info(ctx)
 	if err != nil {
 		return "", fmt.Errorf("lock project %q: engine info: %w", s.Name(), err)
 	}
@@ -89,7 +89,7 @@ func (s *Stack) engineID(ctx context.Context, dir string) (string, error) {
 // duplicateNetwork explains a network name that several networks share (left by commands that raced
 // before the lock was per engine), with the command that removes the extras; nil when it is not that.
 func (s *Stack) duplicateNetwork(ctx context.Context, name string) error {
-	list, err := s.Eng.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
+	list, err := s.api().NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
 	if err != nil {
 		return nil
 	}

@@ -49,7 +49,7 @@ func (s *Stack) Logs(ctx context.Context, o LogsOptions) error {
 			lo := engine.LogOptions{Tail: o.Tail, Timestamps: o.Timestamps, Since: o.Since, Until: o.Until}
 			if !o.Follow || !running || o.Timestamps || o.Until != "" {
 				lo.Follow = o.Follow
-				errs <- s.Eng.Logs(ctx, id, false, lo, w, w)
+				errs <- s.api().Logs(ctx, id, false, lo, w, w)
 				return
 			}
 			errs <- s.followLive(ctx, id, lo, w)
@@ -70,17 +70,17 @@ func (s *Stack) Logs(ctx context.Context, o LogsOptions) error {
 // twice; none is lost.
 func (s *Stack) followLive(ctx context.Context, id string, lo engine.LogOptions, w io.Writer) error {
 	sw := &switchWriter{buf: &bytes.Buffer{}}
-	in, err := s.Eng.ContainerInspect(ctx, id)
+	in, err := s.api().ContainerInspect(ctx, id)
 	if err != nil {
 		return err
 	}
 	tty := in.Config != nil && in.Config.Tty
-	done, err := s.Eng.Attach(ctx, id, tty, sw, sw)
+	done, err := s.api().Attach(ctx, id, tty, sw, sw)
 	if err != nil {
 		return err
 	}
 	lo.Until = time.Now().Format(time.RFC3339Nano)
-	if err := s.Eng.Logs(ctx, id, tty, lo, w, w); err != nil {
+	if err := s.api().Logs(ctx, id, tty, lo, w, w); err != nil {
 		return err
 	}
 	sw.switchTo(w)

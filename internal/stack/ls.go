@@ -12,7 +12,6 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 
-	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/labels"
 	"github.com/mlstack/mlstack/internal/ui"
 )
@@ -36,7 +35,7 @@ type ProjectView struct {
 
 // ListProjects lists every compose project on the engine (made by mlstack or compose) from container
 // labels alone, with a status like compose's "exited(1), running(2)".
-func ListProjects(ctx context.Context, eng *engine.Client, o LsOptions) ([]ProjectView, error) {
+func ListProjects(ctx context.Context, eng Engine, o LsOptions) ([]ProjectView, error) {
 	f := filters.NewArgs(filters.Arg("label", labels.Project))
 	if o.Name != "" {
 		f = filters.NewArgs(filters.Arg("label", labels.ProjectFilter(o.Name)))

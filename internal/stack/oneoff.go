@@ -110,7 +110,7 @@ func (s *Stack) RunOneOff(ctx context.Context, o OneOffOptions) (int, error) {
 			return 0, err
 		}
 	} else {
-		if _, err := s.Eng.ImageInspect(ctx, imageID); err != nil {
+		if _, err := s.api().ImageInspect(ctx, imageID); err != nil {
 			if isNotFound(err) {
 				return 0, fmt.Errorf("service %q: image %s no longer exists on the engine", o.Service, imageID)
 			}
@@ -316,7 +316,7 @@ func (s *Stack) upDependencies(ctx context.Context, svc types.ServiceConfig, o O
 // (service_healthy: healthy, or mlstack's early probe passed; service_completed_successfully:
 // exited 0). A dependency that fails is reported by name with its last log lines.
 func (s *Stack) WaitConditions(ctx context.Context, svc types.ServiceConfig) error {
-	tr := Track(ctx, s.Eng, s.Name())
+	tr := Track(ctx, s.api(), s.Name())
 	defer tr.Close()
 	for _, d := range slices.Sorted(maps.Keys(svc.DependsOn)) {
 		c := svc.DependsOn[d]
@@ -340,7 +340,7 @@ func (s *Stack) WaitConditions(ctx context.Context, svc types.ServiceConfig) err
 			}
 			if c.Condition == graph.Healthy && dep.HealthCheck != nil && !dep.HealthCheck.Disable {
 				if st := tr.Get(ct.ID); st.Running && st.Health != "healthy" {
-					go probeEarly(ctx, s.Eng, tr, ct.ID, dep.HealthCheck)
+					go probeEarly(ctx, s.api(), tr, ct.ID, dep.HealthCheck)
 				}
 			}
 			err := tr.Wait(ctx, ct.ID, s.conditionHolds(ctx, c.Condition, dep, ct.ID, true))
@@ -377,7 +377,7 @@ type oneOff struct {
 func (j *oneOff) create(ctx context.Context, devs []container.DeviceRequest) error {
 	spec, err := ContainerSpec(SpecInput{
 		Project: j.proj, Service: j.svc, Number: 1, OneOff: true, Slug: j.slug, Name: j.name,
-		ConfigHash: j.hash, ImageID: j.imageID, DeviceRequests: devs, APIVersion: j.s.Eng.APIVersion,
+		ConfigHash: j.hash, ImageID: j.imageID, DeviceRequests: devs, APIVersion: j.s.api().ClientVersion(),
 	})
 	if err != nil {
 		return err
@@ -413,7 +413,7 @@ func (j *oneOff) start(ctx context.Context) error {
 		if j.o.Interactive {
 			stdin = j.s.UI.In
 		}
-		done, err := j.s.Eng.AttachIO(actx, j.id, j.o.TTY, stdin, out, errw)
+		done, err := j.s.api().AttachIO(actx, j.id, j.o.TTY, stdin, out, errw)
 		if err != nil {
 			cancel()
 			return fmt.Errorf("run %q: %w", j.svc.Name, err)
@@ -422,7 +422,7 @@ func (j *oneOff) start(ctx context.Context) error {
 	}
 	// The start itself is not cancelled: a Ctrl-C that lands while the engine starts the job (its
 	// first output may already be streaming) must reach the job through wait, not abandon it.
-	if err := j.s.Eng.ContainerStart(context.WithoutCancel(ctx), j.id, container.StartOptions{}); err != nil {
+	if err := j.s.api().ContainerStart(context.WithoutCancel(ctx), j.id, container.StartOptions{}); err != nil {
 		if j.cancel != nil {
 			j.cancel()
 		}
@@ -433,7 +433,7 @@ func (j *oneOff) start(ctx context.Context) error {
 
 func (j *oneOff) started() OneOffStarted {
 	st := OneOffStarted{ID: j.id, Name: j.name, ImageID: j.imageID, ConfigHash: j.hash, Devices: j.devices, StartedAt: time.Now()}
-	if in, err := j.s.Eng.ContainerInspect(context.Background(), j.id); err == nil {
+	if in, err := j.s.api().ContainerInspect(context.Background(), j.id); err == nil {
 		st.ImageID = in.Image
 		if in.Config != nil {
 			st.Env = in.Config.Env
@@ -454,7 +454,7 @@ func (j *oneOff) started() OneOffStarted {
 func (j *oneOff) wait(ctx context.Context) (int, error) {
 	s := j.s
 	bg := context.WithoutCancel(ctx)
-	waitC, errC := s.Eng.ContainerWait(bg, j.id, container.WaitConditionNotRunning)
+	waitC, errC := s.api().ContainerWait(bg, j.id, container.WaitConditionNotRunning)
 	interrupted := ctx.Done()
 	var grace <-chan time.Time
 	code := 0
@@ -473,16 +473,16 @@ loop:
 			interrupted = nil
 			secs := j.graceSeconds()
 			s.UI.Info("Interrupting %s (Ctrl-C again to kill it; killed after %ds)", j.name, secs)
-			if err := s.Eng.ContainerKill(bg, j.id, "SIGINT"); err != nil && !isNotFound(err) {
+			if err := s.api().ContainerKill(bg, j.id, "SIGINT"); err != nil && !isNotFound(err) {
 				s.UI.Warn("interrupt %s: %v", j.name, err)
 			}
 			grace = time.After(time.Duration(secs) * time.Second)
 		case <-j.o.Kill:
 			j.o.Kill = nil
-			_ = s.Eng.ContainerKill(bg, j.id, "KILL")
+			_ = s.api().ContainerKill(bg, j.id, "KILL")
 		case <-grace:
 			grace = nil
-			_ = s.Eng.ContainerKill(bg, j.id, "KILL")
+			_ = s.api().ContainerKill(bg, j.id, "KILL")
 		}
 	}
 	if j.attached != nil {
@@ -516,7 +516,7 @@ func (j *oneOff) remove() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_ = j.s.Eng.ContainerRemove(ctx, j.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	_ = j.s.api().ContainerRemove(ctx, j.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	j.id = ""
 }
 

@@ -32,7 +32,7 @@ func (s *Stack) Port(ctx context.Context, o PortOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	in, err := s.Eng.ContainerInspect(ctx, c.ID)
+	in, err := s.api().ContainerInspect(ctx, c.ID)
 	if err != nil {
 		return "", fmt.Errorf("inspect container %s: %w", name(c), err)
 	}

@@ -22,7 +22,7 @@ func (s *Stack) preflight(ctx context.Context, plans map[string]*plan) error {
 	owner := map[hostPort]string{}
 	for _, n := range slices.Sorted(maps.Keys(plans)) {
 		pl := plans[n]
-		if _, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: 1, ConfigHash: pl.hash, ImageID: pl.imageID, APIVersion: s.Eng.APIVersion}); err != nil {
+		if _, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: 1, ConfigHash: pl.hash, ImageID: pl.imageID, APIVersion: s.api().ClientVersion()}); err != nil {
 			return err
 		}
 		if err := checkRestart(pl.svc); err != nil {
@@ -38,7 +38,10 @@ func (s *Stack) preflight(ctx context.Context, plans map[string]*plan) error {
 			}
 			for hp, other := range owner {
 				clash := hp.port == pc.Published && hp.proto == proto && (hp.ip == pc.HostIP || hp.ip == "" || pc.HostIP == "" || hp.ip == "0.0.0.0" || pc.HostIP == "0.0.0.0")
-				if clash && other != n {
+				switch {
+				case clash && other == n:
+					return fmt.Errorf("service %q publishes host port %s/%s twice (services.%s.ports); the engine gives a host port to one mapping only", n, pc.Published, proto, n)
+				case clash:
 					return fmt.Errorf("services %q and %q both publish host port %s/%s (services.%s.ports); give one of them another port", other, n, pc.Published, proto, n)
 				}
 			}
@@ -73,7 +76,7 @@ func checkRestart(svc types.ServiceConfig) error {
 // checkPorts refuses, before anything is created, a published host port that something else holds.
 // It can only look where the engine is local; the engine's own answer at start covers the rest.
 func (s *Stack) checkPorts(plans map[string]*plan, existing map[string][]container.Summary, o UpOptions) error {
-	if !s.Eng.IsLocal() {
+	if !s.api().IsLocal() {
 		return nil
 	}
 	ours := map[string]bool{}
@@ -116,31 +119,38 @@ func (s *Stack) checkPorts(plans map[string]*plan, existing map[string][]contain
 	return nil
 }
 
-// checkNamesFree refuses a fixed container_name held by a container outside this project.
+// checkNamesFree refuses, before anything is created, a container name up would create (a fixed
+// container_name or a generated <project>-<service>-<n>) that a container outside this project holds.
+// Only names up has no container of its own for are looked up, so an unchanged up makes no call.
 func (s *Stack) checkNamesFree(ctx context.Context, plans map[string]*plan, existing map[string][]container.Summary) error {
 	for _, n := range slices.Sorted(maps.Keys(plans)) {
-		cn := plans[n].svc.ContainerName
-		if cn == "" {
-			continue
-		}
-		mine := false
-		for _, c := range existing[n] {
-			if name(c) == cn {
-				mine = true
+		pl := plans[n]
+		for num := 1; num <= pl.scale; num++ {
+			cn := ContainerName(s.Name(), pl.svc, num)
+			mine := false
+			for _, c := range existing[n] {
+				if name(c) == cn {
+					mine = true
+				}
 			}
-		}
-		if mine {
-			continue
-		}
-		in, err := s.Eng.ContainerInspect(ctx, cn)
-		if err == nil {
-			owner := in.Config.Labels[labels.Project]
-			if owner == "" {
-				owner = "no compose project"
-			} else {
-				owner = "project " + owner
+			if mine {
+				continue
 			}
-			return fmt.Errorf("service %q: container_name %q is already used by container %s (%s); remove it or choose another name", n, cn, in.ID[:12], owner)
+			in, err := s.api().ContainerInspect(ctx, cn)
+			if err != nil {
+				if isNotFound(err) {
+					continue
+				}
+				return fmt.Errorf("service %q: inspect container %s: %w", n, cn, err)
+			}
+			owner := "no compose project"
+			if in.Config != nil && in.Config.Labels[labels.Project] != "" {
+				owner = "project " + in.Config.Labels[labels.Project]
+			}
+			if pl.svc.ContainerName != "" {
+				return fmt.Errorf("service %q: container_name %q is already used by container %s (%s); remove it or choose another name", n, cn, in.ID[:12], owner)
+			}
+			return fmt.Errorf("service %q: its container name %q is already used by container %s (%s); remove that container (docker rm -f %s) or give this project another name with -p", n, cn, in.ID[:12], owner, cn)
 		}
 	}
 	return nil

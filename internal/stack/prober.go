@@ -17,7 +17,7 @@ const earlyProbeEvery = 100 * time.Millisecond
 // says "starting", and marks the container ready for its dependents at the first pass. The engine
 // runs its first probe only one full interval after start and needs one pass to say healthy, so a
 // pass here means the same thing, earlier. --wait still ends on the engine's own status.
-func probeEarly(ctx context.Context, eng *engine.Client, tr *Tracker, id string, hc *types.HealthCheckConfig) {
+func probeEarly(ctx context.Context, eng Engine, tr *Tracker, id string, hc *types.HealthCheckConfig) {
 	cmd := []string(hc.Test)
 	switch {
 	case len(cmd) == 0:
@@ -37,7 +37,7 @@ func probeEarly(ctx context.Context, eng *engine.Client, tr *Tracker, id string,
 	defer tick.Stop()
 	for {
 		st := tr.Get(id)
-		if st.Health == "healthy" || st.Health == "unhealthy" || st.Exited || ctx.Err() != nil {
+		if st.Health == "healthy" || st.Health == "unhealthy" || st.Exited || st.Removed || ctx.Err() != nil {
 			return
 		}
 		if st.Running {
@@ -65,7 +65,7 @@ func probeEarly(ctx context.Context, eng *engine.Client, tr *Tracker, id string,
 }
 
 // execProbe runs a healthcheck command once; 126 and 127 (not runnable) end the probing.
-func execProbe(ctx context.Context, eng *engine.Client, id string, cmd []string, timeout time.Duration) (int, error) {
+func execProbe(ctx context.Context, eng Engine, id string, cmd []string, timeout time.Duration) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	code, err := eng.Exec(ctx, id, engine.ExecOptions{Cmd: cmd}, nil, nil)

@@ -49,7 +49,7 @@ func (s *Stack) PullAll(ctx context.Context, o PullOptions) error {
 		if !o.Quiet {
 			s.UI.Info("Pulling %s for service %q", svc.Image, n)
 		}
-		if err := s.Eng.Pull(ctx, svc.Image); err != nil {
+		if err := s.api().Pull(ctx, svc.Image); err != nil {
 			err = fmt.Errorf("pull image %s for service %q: %w", svc.Image, n, err)
 			if o.IgnoreFailures || svc.Build != nil {
 				s.UI.Warn("%v", err)
@@ -86,7 +86,7 @@ func pullSkip(ctx context.Context, s *Stack, svc types.ServiceConfig, o PullOpti
 	case types.PullPolicyNever, types.PullPolicyBuild:
 		return "pull_policy is " + svc.PullPolicy
 	case types.PullPolicyMissing, types.PullPolicyIfNotPresent:
-		if _, err := s.Eng.ImageInspect(ctx, svc.Image); err == nil {
+		if _, err := s.api().ImageInspect(ctx, svc.Image); err == nil {
 			return "image already present (pull_policy: missing)"
 		}
 	}

@@ -47,10 +47,17 @@ func (s *Stack) checkNetworks(ctx context.Context, targets []string) ([]string, 
 	for _, key := range s.usedNetworks(targets) {
 		cfg := p.Networks[key]
 		netName := NetworkName(p, key)
-		existing, err := s.Eng.NetworkInspect(ctx, netName, network.InspectOptions{})
+		existing, err := s.api().NetworkInspect(ctx, netName, network.InspectOptions{})
 		if err == nil {
-			if !bool(cfg.External) && existing.Labels[labels.Project] != "" && existing.Labels[labels.Project] != s.Name() {
-				return nil, fmt.Errorf("network %s (networks.%s) belongs to project %q; give this project another name with -p", netName, key, existing.Labels[labels.Project])
+			if bool(cfg.External) {
+				continue
+			}
+			if owner := existing.Labels[labels.Project]; owner != "" && owner != s.Name() {
+				return nil, fmt.Errorf("network %s (networks.%s) belongs to project %q; give this project another name with -p", netName, key, owner)
+			}
+			if existing.Labels[labels.Network] != key {
+				// As compose: a network of this name that neither tool created is not adopted.
+				return nil, fmt.Errorf("network %s (networks.%s) exists but was not created for this project (its label %s is %q, want %q); remove it with `docker network rm %s`, or declare it external: true to use it as is", netName, key, labels.Network, existing.Labels[labels.Network], key, netName)
 			}
 			continue
 		}
@@ -89,7 +96,7 @@ func (s *Stack) createNetworks(ctx context.Context, keys []string, rb *rollback)
 			}
 			opts.IPAM = ipam
 		}
-		if _, err := s.Eng.NetworkCreate(ctx, netName, opts); err != nil {
+		if _, err := s.api().NetworkCreate(ctx, netName, opts); err != nil {
 			if isConflict(err) {
 				continue // created meanwhile by a concurrent command: same labels, same network
 			}
@@ -116,7 +123,7 @@ func (s *Stack) checkVolumes(ctx context.Context, targets []string) ([]string, e
 	for _, key := range slices.Sorted(maps.Keys(used)) {
 		cfg := p.Volumes[key]
 		volName := VolumeName(p, key)
-		existing, err := s.Eng.VolumeInspect(ctx, volName)
+		existing, err := s.api().VolumeInspect(ctx, volName)
 		if err == nil {
 			if !bool(cfg.External) && existing.Labels[labels.Project] != "" && existing.Labels[labels.Project] != s.Name() {
 				s.UI.Warn("volume %s (volumes.%s) was created by project %q; using it", volName, key, existing.Labels[labels.Project])
@@ -144,7 +151,7 @@ func (s *Stack) createVolumes(ctx context.Context, keys []string, rb *rollback) 
 		for k, v := range cfg.Labels {
 			lbls[k] = v
 		}
-		if _, err := s.Eng.VolumeCreate(ctx, volume.CreateOptions{Name: volName, Driver: cfg.Driver, DriverOpts: cfg.DriverOpts, Labels: lbls}); err != nil {
+		if _, err := s.api().VolumeCreate(ctx, volume.CreateOptions{Name: volName, Driver: cfg.Driver, DriverOpts: cfg.DriverOpts, Labels: lbls}); err != nil {
 			return fmt.Errorf("create volume %s (volumes.%s): %w", volName, key, err)
 		}
 		rb.volumes = append(rb.volumes, volName)
@@ -155,10 +162,10 @@ func (s *Stack) createVolumes(ctx context.Context, keys []string, rb *rollback) 
 
 // removeContainer stops (with the grace period) and removes one container.
 func (s *Stack) removeContainer(ctx context.Context, id, cname string, timeout *int) error {
-	if err := s.Eng.ContainerStop(ctx, id, container.StopOptions{Timeout: timeout}); err != nil && !isNotFound(err) {
+	if err := s.api().ContainerStop(ctx, id, container.StopOptions{Timeout: timeout}); err != nil && !isNotFound(err) {
 		return fmt.Errorf("stop container %s: %w", cname, err)
 	}
-	if err := s.Eng.ContainerRemove(ctx, id, container.RemoveOptions{RemoveVolumes: false, Force: true}); err != nil && !isNotFound(err) {
+	if err := s.api().ContainerRemove(ctx, id, container.RemoveOptions{RemoveVolumes: false, Force: true}); err != nil && !isNotFound(err) {
 		return fmt.Errorf("remove container %s: %w", cname, err)
 	}
 	s.UI.Status("Container "+cname, "Removed")

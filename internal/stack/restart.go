@@ -30,7 +30,7 @@ func (s *Stack) Restart(ctx context.Context, o RestartOptions) error {
 		return fmt.Errorf("no container of project %q to restart; run `mlstack up` first", s.Name())
 	}
 	return s.walkContainers(ctx, cs, false, func(ctx context.Context, c container.Summary) error {
-		if err := s.Eng.ContainerRestart(ctx, c.ID, container.StopOptions{Timeout: o.Timeout}); err != nil {
+		if err := s.api().ContainerRestart(ctx, c.ID, container.StopOptions{Timeout: o.Timeout}); err != nil {
 			return fmt.Errorf("restart service %q (container %s): %w", c.Labels[labels.Service], name(c), explainStartError(err))
 		}
 		s.UI.Status("Container "+name(c), "Restarted")

@@ -65,7 +65,7 @@ func (s *Stack) Rm(ctx context.Context, o RmOptions) error {
 	}
 	return parallel(ctx, ids(gone), func(ctx context.Context, id string) error {
 		c := byID(gone, id)
-		if err := s.Eng.ContainerRemove(ctx, id, container.RemoveOptions{RemoveVolumes: o.Volumes}); err != nil && !isNotFound(err) {
+		if err := s.api().ContainerRemove(ctx, id, container.RemoveOptions{RemoveVolumes: o.Volumes}); err != nil && !isNotFound(err) {
 			return fmt.Errorf("remove service %q container %s: %w", c.Labels[labels.Service], name(c), err)
 		}
 		s.UI.Status("Container "+name(c), "Removed")

@@ -1,5 +1,5 @@
 // Package stack holds the project-wide use cases: up (convergence in health order), down, ps, logs,
-// and the waits they share. It speaks to the engine only through internal/engine.
+// and the waits they share. It speaks to the engine only through its Engine interface (internal/engine in production).
 package stack
 
 import (
@@ -21,7 +21,11 @@ import (
 
 // Stack binds a loaded project to an engine and the terminal.
 type Stack struct {
-	Eng     *engine.Client
+	// Eng is the engine connection; the build and GPU hooks take it whole.
+	Eng *engine.Client
+	// API, when set, serves every engine call the stack makes instead of Eng (unit tests give it
+	// internal/enginefake).
+	API     Engine
 	Project *project.Project
 	UI      *ui.Streams
 
@@ -59,6 +63,14 @@ func (o *onceMap) do(key string, fn func() (string, error)) (string, error) {
 	return r.id, r.err
 }
 
+// api is the engine the stack's calls go to.
+func (s *Stack) api() Engine {
+	if s.API != nil {
+		return s.API
+	}
+	return s.Eng
+}
+
 // Name is the project name.
 func (s *Stack) Name() string { return s.Project.Name }
 
@@ -74,7 +86,7 @@ func (s *Stack) containers(ctx context.Context, all, oneoff bool, services ...st
 	if len(services) == 1 {
 		f.Add("label", labels.ServiceFilter(services[0]))
 	}
-	cs, err := s.Eng.ContainerList(ctx, container.ListOptions{All: all, Filters: f})
+	cs, err := s.api().ContainerList(ctx, container.ListOptions{All: all, Filters: f})
 	if err != nil {
 		return nil, fmt.Errorf("list containers of project %q: %w", s.Name(), err)
 	}

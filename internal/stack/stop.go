@@ -29,7 +29,7 @@ func (s *Stack) Stop(ctx context.Context, o StopOptions) error {
 		return err
 	}
 	return s.walkContainers(ctx, cs, true, func(ctx context.Context, c container.Summary) error {
-		if err := s.Eng.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: o.Timeout}); err != nil && !isNotFound(err) {
+		if err := s.api().ContainerStop(ctx, c.ID, container.StopOptions{Timeout: o.Timeout}); err != nil && !isNotFound(err) {
 			return fmt.Errorf("stop service %q (container %s): %w", c.Labels[labels.Service], name(c), err)
 		}
 		s.UI.Status("Container "+name(c), "Stopped")

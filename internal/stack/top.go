@@ -22,7 +22,7 @@ func (s *Stack) Top(ctx context.Context, o TopOptions) error {
 		return err
 	}
 	for i, c := range cs {
-		top, err := s.Eng.ContainerTop(ctx, c.ID, nil)
+		top, err := s.api().ContainerTop(ctx, c.ID, nil)
 		if err != nil {
 			if isNotFound(err) {
 				continue

@@ -86,6 +86,12 @@ type plan struct {
 	scale   int
 }
 
+// hasHealthcheck reports whether the service's containers get a health status from the engine.
+func (pl *plan) hasHealthcheck() bool {
+	hc := pl.svc.HealthCheck
+	return hc != nil && !hc.Disable && len(hc.Test) > 0 && hc.Test[0] != "NONE"
+}
+
 // Up converges the project: creates what is missing, recreates what changed, starts each service the
 // moment its dependencies' conditions hold, and (attached) streams logs until the containers exit.
 func (s *Stack) Up(ctx context.Context, o UpOptions) error {
@@ -156,7 +162,7 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 
 	// Subscribe before listing: Track returns once the engine accepted the subscription, so every
 	// change after the list arrives as an event and the list itself can seed the tracker.
-	tr := Track(ctx, s.Eng, s.Name())
+	tr := Track(ctx, s.api(), s.Name())
 	defer tr.Close()
 	existing, err := s.containers(ctx, true, false)
 	if err != nil {
@@ -200,18 +206,19 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 
-	r := &run{s: s, o: o, g: g, tr: tr, plans: plans, existing: byService, recreated: map[string]bool{}, ids: map[string][]string{}, created: created, slots: make(chan struct{}, parallelStarts())}
+	r := &run{s: s, o: o, g: g, tr: tr, plans: plans, existing: byService, recreated: map[string]bool{}, ids: map[string][]string{}, ready: map[string]bool{}, converging: map[string]bool{}, created: created, slots: make(chan struct{}, parallelStarts())}
 	if !o.Detach && !o.NoStart {
 		r.attach = s.newAttacher(targets, o)
 	}
-	// --wait-timeout bounds the whole wait, including dependencies that never become healthy.
-	walkCtx := ctx
+	// --wait-timeout bounds the whole wait, dependencies that never become healthy included: one
+	// deadline for the walk and the final wait.
+	waitCtx := ctx
 	if o.Wait && o.WaitTimeout > 0 {
 		var cancel context.CancelFunc
-		walkCtx, cancel = waitDeadline(ctx, o.WaitTimeout, "the services to be ready")
+		waitCtx, cancel = waitDeadline(ctx, o.WaitTimeout, "the services to be ready")
 		defer cancel()
 	}
-	walkErr := g.Walk(walkCtx, targets, false, r.converge)
+	walkErr := g.Walk(waitCtx, targets, false, r.converge)
 	if walkErr != nil {
 		if !created.started {
 			created.undo(s)
@@ -222,15 +229,21 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		if ctx.Err() != nil {
 			return s.interrupted(r, o)
 		}
+		if waitCtx.Err() != nil {
+			return r.notReady(context.Cause(waitCtx), targets)
+		}
 		return walkErr
 	}
 	if o.NoStart {
 		return nil
 	}
 	if o.Wait {
-		if err := r.waitAll(ctx, targets); err != nil {
+		if err := r.waitAll(waitCtx, targets); err != nil {
 			if ctx.Err() != nil && r.attach == nil {
 				return ErrInterrupted
+			}
+			if ctx.Err() == nil && waitCtx.Err() != nil {
+				return r.notReady(context.Cause(waitCtx), targets)
 			}
 			return err
 		}
@@ -264,10 +277,10 @@ func (rb *rollback) undo(s *Stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, n := range rb.networks {
-		_ = s.Eng.NetworkRemove(ctx, n)
+		_ = s.api().NetworkRemove(ctx, n)
 	}
 	for _, v := range rb.volumes {
-		_ = s.Eng.VolumeRemove(ctx, v, false)
+		_ = s.api().VolumeRemove(ctx, v, false)
 	}
 }
 
@@ -287,9 +300,11 @@ type run struct {
 	// dependents go, where an unbounded burst finishes all of them late.
 	slots chan struct{}
 
-	mu        sync.Mutex
-	recreated map[string]bool
-	ids       map[string][]string // service → container IDs after convergence
+	mu         sync.Mutex
+	recreated  map[string]bool
+	ids        map[string][]string // service → container IDs after convergence
+	ready      map[string]bool     // services --wait found ready
+	converging map[string]bool     // services whose dependencies held, being created and started
 }
 
 func (r *run) containerIDs(svc string) []string {
@@ -315,6 +330,9 @@ func (r *run) converge(ctx context.Context, n string) error {
 		}
 		r.mu.Unlock()
 	}
+	r.mu.Lock()
+	r.converging[n] = true
+	r.mu.Unlock()
 	olds := r.existing[n]
 	sort.Slice(olds, func(i, j int) bool { return number(olds[i]) < number(olds[j]) })
 	var ids []string
@@ -385,7 +403,7 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 		}
 		s.UI.Status("Container "+cname, "Recreate")
 	}
-	spec, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: pl.devices, APIVersion: s.Eng.APIVersion})
+	spec, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: pl.devices, APIVersion: s.api().ClientVersion()})
 	if err != nil {
 		return "", false, err
 	}
@@ -420,7 +438,7 @@ func (r *run) retryWithoutGPU(ctx context.Context, pl *plan, num int, cname stri
 	s := r.s
 	// Further containers of the service (scale) start on CPU at once.
 	pl.devices = reqs
-	spec, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: reqs, APIVersion: s.Eng.APIVersion})
+	spec, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: pl.svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: reqs, APIVersion: s.api().ClientVersion()})
 	if err != nil {
 		return "", false, err
 	}
@@ -445,7 +463,7 @@ func (s *Stack) createContainer(ctx context.Context, service string, spec *Spec)
 	if err := spec.WriteFiles(); err != nil {
 		return "", fmt.Errorf("service %q: %w", service, err)
 	}
-	resp, err := s.Eng.ContainerCreate(ctx, spec.Config, spec.Host, spec.Network, spec.Platform, spec.Name)
+	resp, err := s.api().ContainerCreate(ctx, spec.Config, spec.Host, spec.Network, spec.Platform, spec.Name)
 	if err != nil {
 		if isConflict(err) {
 			return "", fmt.Errorf("create service %q: container name %q is already in use by a container that is not part of project %q (remove it or change container_name)", service, spec.Name, s.Name())
@@ -456,8 +474,8 @@ func (s *Stack) createContainer(ctx context.Context, service string, spec *Spec)
 		s.UI.Warn("service %q: %s", service, w)
 	}
 	for _, netName := range slices.Sorted(maps.Keys(spec.ExtraNets)) {
-		if err := s.Eng.NetworkConnect(ctx, netName, resp.ID, spec.ExtraNets[netName]); err != nil {
-			_ = s.Eng.ContainerRemove(context.WithoutCancel(ctx), resp.ID, container.RemoveOptions{Force: true})
+		if err := s.api().NetworkConnect(ctx, netName, resp.ID, spec.ExtraNets[netName]); err != nil {
+			_ = s.api().ContainerRemove(context.WithoutCancel(ctx), resp.ID, container.RemoveOptions{Force: true})
 			return "", fmt.Errorf("create service %q: connect to network %s: %w", service, netName, err)
 		}
 	}
@@ -472,9 +490,17 @@ func (r *run) startContainer(ctx context.Context, service, id, cname string, tty
 	}
 	// A stopped container's seeded state (exited, last health) is about its previous run.
 	r.tr.forget(id)
-	if err := r.s.Eng.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+	if err := r.s.api().ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		if ctx.Err() != nil {
+			// Cut short by Ctrl-C or --wait-timeout: the engine may have started it all the same.
+			// It stays, with its networks, for the next up to converge, and the command returns now.
+			r.created.mu.Lock()
+			r.created.started = true
+			r.created.mu.Unlock()
+			return context.Cause(ctx)
+		}
 		// A container that cannot start is useless and would block the next up's name; remove it.
-		_ = r.s.Eng.ContainerRemove(context.WithoutCancel(ctx), id, container.RemoveOptions{Force: true})
+		_ = r.s.api().ContainerRemove(context.WithoutCancel(ctx), id, container.RemoveOptions{Force: true})
 		return fmt.Errorf("start service %q: %w", service, explainStartError(err))
 	}
 	r.created.mu.Lock()
@@ -483,7 +509,7 @@ func (r *run) startContainer(ctx context.Context, service, id, cname string, tty
 	r.s.UI.Status("Container "+cname, "Started")
 	pl := r.plans[service]
 	if !r.o.EngineHealth && pl.svc.HealthCheck != nil && !pl.svc.HealthCheck.Disable && len(pl.svc.HealthCheck.Test) > 0 && r.hasHealthyDependent(service) {
-		go probeEarly(ctx, r.s.Eng, r.tr, id, pl.svc.HealthCheck)
+		go probeEarly(ctx, r.s.api(), r.tr, id, pl.svc.HealthCheck)
 	}
 	return nil
 }
@@ -547,40 +573,40 @@ func (r *run) waitDependency(ctx context.Context, n string, e graph.Edge) error 
 	}
 	pl := r.plans[e.To]
 	for _, id := range ids {
-		cname := r.tr.Get(id).Name
 		err := r.tr.Wait(ctx, id, r.s.conditionHolds(ctx, e.Condition, pl.svc, id, !r.o.EngineHealth))
 		if err != nil {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			return fmt.Errorf("service %q: dependency %q (%s) failed: %w", n, e.To, cname, err)
+			return fmt.Errorf("service %q: dependency %q (%s) failed: %w", n, e.To, r.tr.Get(id).Name, err)
 		}
 	}
 	return nil
 }
 
 // conditionHolds is the check, for Tracker.Wait, of one depends_on condition on one container of the
-// dependency dep: done when it holds, an error naming dep when it never will (unhealthy, or exited
-// with no restart coming). earlyProbe accepts mlstack's own passing probe for service_healthy.
+// dependency dep: done when it holds, an error naming dep when it never will (unhealthy, or ended
+// with no restart coming: exited, stopped or killed by hand, removed). earlyProbe accepts mlstack's
+// own passing probe for service_healthy.
 func (s *Stack) conditionHolds(ctx context.Context, cond string, dep types.ServiceConfig, id string, earlyProbe bool) func(CState) (bool, error) {
 	return func(st CState) (bool, error) {
 		switch cond {
 		case graph.Healthy:
-			if st.Health == "healthy" || (st.ProbePassed && earlyProbe) {
+			if !st.Removed && (st.Health == "healthy" || (st.ProbePassed && earlyProbe)) && !st.Exited {
 				return true, nil
 			}
-			if st.Health == "unhealthy" {
+			if st.Health == "unhealthy" && !st.Exited && !st.Removed {
 				return false, s.failure(ctx, dep.Name, id, "is unhealthy")
 			}
-			if st.Exited && !restartPolicyWillRestart(dep.Restart, st.ExitCode, st.Restarts) {
-				return false, s.failure(ctx, dep.Name, id, fmt.Sprintf("exited with code %d before it was healthy", st.ExitCode))
+			if st.Ended() {
+				return false, s.failure(ctx, dep.Name, id, st.HowEnded()+" before it was healthy")
 			}
 		case graph.Completed:
-			if st.Exited && st.ExitCode == 0 {
+			if st.Exited && st.ExitCode == 0 && st.Stopped == "" {
 				return true, nil
 			}
-			if st.Exited && !restartPolicyWillRestart(dep.Restart, st.ExitCode, st.Restarts) {
-				return false, s.failure(ctx, dep.Name, id, fmt.Sprintf("exited with code %d", st.ExitCode))
+			if st.Ended() {
+				return false, s.failure(ctx, dep.Name, id, st.HowEnded())
 			}
 		default:
 			return true, nil
@@ -589,13 +615,18 @@ func (s *Stack) conditionHolds(ctx context.Context, cond string, dep types.Servi
 	}
 }
 
+// failureDetailsTimeout bounds the engine calls that gather a failure's probe output and log lines.
+const failureDetailsTimeout = 5 * time.Second
+
 // failure builds an error that shows why a container failed: its last health probe output and
 // its last log lines.
 func (s *Stack) failure(ctx context.Context, service, id, what string) error {
-	ctx = context.WithoutCancel(ctx)
+	// The details are worth a moment even after Ctrl-C, but not a hang on a stuck engine.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failureDetailsTimeout)
+	defer cancel()
 	var b strings.Builder
 	fmt.Fprintf(&b, "service %q %s", service, what)
-	if in, err := s.Eng.ContainerInspect(ctx, id); err == nil && in.State != nil && in.State.Health != nil && len(in.State.Health.Log) > 0 {
+	if in, err := s.api().ContainerInspect(ctx, id); err == nil && in.State != nil && in.State.Health != nil && len(in.State.Health.Log) > 0 {
 		last := in.State.Health.Log[len(in.State.Health.Log)-1]
 		out := strings.TrimSpace(last.Output)
 		if out == "" {
@@ -603,7 +634,7 @@ func (s *Stack) failure(ctx context.Context, service, id, what string) error {
 		}
 		fmt.Fprintf(&b, "\n  last health check (exit %d): %s", last.ExitCode, out)
 	}
-	if lines := s.Eng.LastLines(ctx, id, 20); len(lines) > 0 {
+	if lines := s.api().LastLines(ctx, id, 20); len(lines) > 0 {
 		fmt.Fprintf(&b, "\n  last %d log lines:", len(lines))
 		for _, l := range lines {
 			fmt.Fprintf(&b, "\n    %s", l)
@@ -613,48 +644,84 @@ func (s *Stack) failure(ctx context.Context, service, id, what string) error {
 }
 
 // waitAll implements --wait: every started service running, healthy where it has a healthcheck
-// (by the engine's own status, so ps agrees), one-shot services exited 0.
+// (by the engine's own status, so ps agrees), one-shot services exited 0. A service that ends with
+// no restart coming (exits non-zero, is stopped, killed or removed by hand) fails it at once.
 func (r *run) waitAll(ctx context.Context, targets []string) error {
-	ctx, cancel := waitDeadline(ctx, r.o.WaitTimeout, "the services to be ready")
-	defer cancel()
 	return parallel(ctx, targets, func(ctx context.Context, n string) error {
-		pl := r.plans[n]
-		hasHC := pl.svc.HealthCheck != nil && !pl.svc.HealthCheck.Disable && len(pl.svc.HealthCheck.Test) > 0
+		hasHC := r.plans[n].hasHealthcheck()
 		for _, id := range r.containerIDs(n) {
 			err := r.tr.Wait(ctx, id, func(st CState) (bool, error) {
-				if st.Exited {
-					if restartPolicyWillRestart(pl.svc.Restart, st.ExitCode, st.Restarts) {
-						return false, nil
-					}
-					if st.ExitCode == 0 {
-						return true, nil
-					}
-					return false, r.s.failure(ctx, n, id, fmt.Sprintf("exited with code %d", st.ExitCode))
-				}
-				if !st.Running {
-					return false, nil
-				}
-				if !hasHC {
-					return true, nil
-				}
-				switch st.Health {
-				case "healthy":
-					return true, nil
-				case "unhealthy":
-					return false, r.s.failure(ctx, n, id, "is unhealthy")
-				}
-				return false, nil
+				return readyCheck(st, hasHC, func(what string) error { return r.s.failure(ctx, n, id, what) })
 			})
 			if err != nil {
-				if c := context.Cause(ctx); c != nil && err == c {
-					return fmt.Errorf("service %q: %w", n, err)
-				}
 				return err
 			}
 		}
+		r.mu.Lock()
+		r.ready[n] = true
+		r.mu.Unlock()
 		r.s.UI.Status("Service "+n, "Ready")
 		return nil
 	})
+}
+
+// readyCheck is --wait's test of one container: done when it runs (healthy, with a healthcheck) or,
+// a one-shot, exited 0 on its own; fail(what) when it never will be.
+func readyCheck(st CState, hasHC bool, fail func(what string) error) (bool, error) {
+	switch {
+	case st.Ended():
+		if !st.Removed && st.Stopped == "" && st.ExitCode == 0 {
+			return true, nil
+		}
+		return false, fail(st.HowEnded())
+	case st.Exited, !st.Running:
+		return false, nil // a restart is coming, or the re-read that says so
+	case !hasHC:
+		return true, nil
+	}
+	switch st.Health {
+	case "healthy":
+		return true, nil
+	case "unhealthy":
+		return false, fail("is unhealthy")
+	}
+	return false, nil
+}
+
+// notReady reports a timed-out wait: every target service not ready, with its containers' states.
+func (r *run) notReady(cause error, targets []string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	b.WriteString(cause.Error())
+	b.WriteString("; not ready:")
+	for _, n := range targets {
+		if r.ready[n] {
+			continue
+		}
+		ids := r.ids[n]
+		if len(ids) == 0 {
+			what := "not started (waiting for its dependencies)"
+			if r.converging[n] {
+				what = "being created and started"
+			}
+			fmt.Fprintf(&b, "\n  %s: %s", n, what)
+			continue
+		}
+		hasHC := r.plans[n].hasHealthcheck()
+		var states []string
+		ready := true
+		for _, id := range ids {
+			st := r.tr.Get(id)
+			done, err := readyCheck(st, hasHC, func(string) error { return errors.New("") })
+			ready = ready && done && err == nil
+			states = append(states, st.describe(hasHC))
+		}
+		if !ready {
+			fmt.Fprintf(&b, "\n  %s: %s", n, strings.Join(states, "; "))
+		}
+	}
+	return errors.New(b.String())
 }
 
 // parallel runs fn for every name concurrently and returns the first error.

@@ -3,6 +3,8 @@ package ui
 import (
 	"bytes"
 	"testing"
+
+	"github.com/sirupsen/logrus"
 )
 
 func TestPrefixedWriterEmitsAtNewlineAndCarriageReturn(t *testing.T) {
@@ -66,5 +68,15 @@ func TestNoColourWithoutTTY(t *testing.T) {
 	s.Status("Container x", "Started")
 	if bytes.Contains(out.Bytes(), []byte("\x1b[")) {
 		t.Errorf("escape codes without a TTY: %q", out.String())
+	}
+}
+
+func TestLibraryWarningsAreMlstackWarnings(t *testing.T) {
+	var out, errb bytes.Buffer
+	s := Test(nil, &out, &errb)
+	s.RouteLibraryLogs()
+	logrus.Warnf("The %q variable is not set. Defaulting to a blank string.", "NOPE")
+	if got := errb.String(); got != "warning: The \"NOPE\" variable is not set. Defaulting to a blank string.\n" {
+		t.Fatalf("got %q", got)
 	}
 }

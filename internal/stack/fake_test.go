@@ -1,0 +1,106 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/mlstack/mlstack/internal/enginefake"
+	"github.com/mlstack/mlstack/internal/project"
+	"github.com/mlstack/mlstack/internal/ui"
+)
+
+var _ Engine = (*enginefake.Engine)(nil)
+
+// TestMain puts the project locks (kept in the runtime directory) in a temporary directory, so the
+// locks of the tests' many fake engines do not pile up in the user's.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mlstack-stack-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_RUNTIME_DIR", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writers of a stack's UI.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fakeStack loads a compose file into a project in a temporary directory and binds it to a fake
+// engine that knows the image "fixture".
+type fakeStack struct {
+	*Stack
+	eng *enginefake.Engine
+	out *syncBuffer
+}
+
+func newFakeStack(t testing.TB, yaml string) *fakeStack {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := project.Load(context.Background(), project.Options{Name: "proj", WorkingDir: dir, Files: []string{filepath.Join(dir, "compose.yaml")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return onFakeEngine(p)
+}
+
+// onFakeEngine binds a loaded project to a new fake engine.
+func onFakeEngine(p *project.Project) *fakeStack {
+	eng := enginefake.New()
+	eng.Local = false
+	eng.AddImage("fixture")
+	out := &syncBuffer{}
+	return &fakeStack{Stack: &Stack{API: eng, Project: p, UI: ui.Test(nil, out, out)}, eng: eng, out: out}
+}
+
+// ctx gives a test call a generous bound: a hang fails the test instead of the whole run.
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// ptr returns a pointer to v.
+func ptr[T any](v T) *T { return &v }
+
+func containerStopOptions() container.StopOptions { return container.StopOptions{} }
+
+// withEnv returns a copy of svc with one more environment variable, which changes its config hash.
+func withEnv(svc types.ServiceConfig, k, v string) types.ServiceConfig {
+	env := types.MappingWithEquals{}
+	for ek, ev := range svc.Environment {
+		env[ek] = ev
+	}
+	env[k] = &v
+	svc.Environment = env
+	return svc
+}
