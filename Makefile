@@ -6,12 +6,20 @@ LDFLAGS := -s -w -X github.com/mlstack/mlstack/internal/app.Version=$(VERSION)
 # A static binary: watch copies mlstack itself into containers (even FROM scratch ones) as its sync helper.
 export CGO_ENABLED := 0
 
-.PHONY: all build test unit integration lint fuzz bench demo example clean
+.PHONY: all build install test unit integration lint fuzz bench demo example example-check clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/mlstack
+
+## install: bin/mlstack into $(PREFIX)/bin (default ~/.local/bin, no root needed; PREFIX=/usr/local as root)
+PREFIX ?= $(HOME)/.local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mlstack
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) echo "installed $(PREFIX)/bin/mlstack";; \
+	  *) echo "installed $(PREFIX)/bin/mlstack; $(PREFIX)/bin is not on your PATH: add it, e.g. echo 'export PATH=\"$(PREFIX)/bin:\$$PATH\"' >> ~/.bashrc";; esac
 
 ## test: unit and integration tests against the real Docker engine (fails, never skips, without one)
 test: build lint
@@ -43,6 +51,10 @@ demo: build
 ## example: the fraud-detection stack, built offline from Debian packages
 example: build
 	bash examples/fraud-detection/run.sh
+
+## example-check: with the example running, check it end to end (plain commands, watch reload, SIGTERM)
+example-check: build
+	bash examples/fraud-detection/check.sh
 
 clean:
 	rm -rf bin
