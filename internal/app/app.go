@@ -51,7 +51,7 @@ func (e *Env) Stack(ctx context.Context, services ...string) (*stack.Stack, erro
 	if err != nil {
 		return nil, err
 	}
-	return &stack.Stack{Eng: eng, Project: p, UI: e.UI}, nil
+	return &stack.Stack{Eng: eng, Project: p, UI: e.UI, Progress: e.UI.Progress()}, nil
 }
 
 // StackForDown is Stack for commands that act on what exists (down, ps): with -p and no compose
@@ -68,5 +68,5 @@ func (e *Env) StackForDown(ctx context.Context) (*stack.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stack.Stack{Eng: eng, Project: p, UI: e.UI}, nil
+	return &stack.Stack{Eng: eng, Project: p, UI: e.UI, Progress: e.UI.Progress()}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/app"
 	"github.com/mlstack/mlstack/internal/build"
+	"github.com/mlstack/mlstack/internal/progress"
 )
 
 type buildOptions struct {
@@ -71,6 +72,7 @@ func runBuild(ctx context.Context, env *app.Env, o buildOptions) error {
 			svc := st.Project.Services[n]
 			_, built, err := set.Image(ctx, svc)
 			if err != nil {
+				emitState(st, n, progress.Failed, err.Error())
 				errs[i] = err
 				return
 			}
@@ -79,6 +81,7 @@ func runBuild(ctx context.Context, env *app.Env, o buildOptions) error {
 				what = "Built"
 			}
 			env.UI.Status("Image "+build.ImageName(st.Name(), n, svc.Build, svc.Image), what)
+			emitBuilt(st, n, built)
 		}()
 	}
 	wg.Wait()

@@ -21,6 +21,7 @@ import (
 // NewRoot builds the command tree.
 func NewRoot(env *app.Env) *cobra.Command {
 	g := &env.Global
+	progressMode := ui.ProgressAuto
 	root := &cobra.Command{
 		Use:   "mlstack",
 		Short: "Run an ML team's compose stack as a one-command dev loop",
@@ -47,6 +48,9 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 			return errors.New(msg + " (see mlstack --help)")
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := env.UI.SetProgress(progressMode, cmd.Name()); err != nil {
+				return err
+			}
 			if len(g.Project.Files) == 0 {
 				if f := os.Getenv("COMPOSE_FILE"); f != "" {
 					sep := os.Getenv("COMPOSE_PATH_SEPARATOR")
@@ -67,6 +71,7 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 	pf.StringVar(&g.Project.WorkingDir, "project-directory", "", "project directory (default: the first compose file's directory)")
 	pf.StringVar(&g.Engine.Context, "context", "", "docker context to use (default: DOCKER_CONTEXT or the docker CLI's current context)")
 	pf.StringVarP(&g.Engine.Host, "host", "H", "", "engine address (default: DOCKER_HOST)")
+	pf.StringVar(&progressMode, "progress", ui.ProgressAuto, "progress output: auto (tty on a terminal, else plain), tty (live lines per service), plain (append-only lines) or quiet (errors only)")
 
 	root.AddCommand(
 		newUpCmd(env), newDownCmd(env), newPsCmd(env), newLogsCmd(env), newConfigCmd(env), newVersionCmd(env),
@@ -102,6 +107,7 @@ func Execute() int {
 	}()
 	root := NewRoot(env)
 	err := root.ExecuteContext(ctx)
+	streams.CloseProgress()
 	return exitCode(streams, err, ctx)
 }
 

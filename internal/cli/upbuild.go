@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
@@ -12,6 +14,7 @@ import (
 	"github.com/mlstack/mlstack/internal/app"
 	"github.com/mlstack/mlstack/internal/build"
 	"github.com/mlstack/mlstack/internal/engine"
+	"github.com/mlstack/mlstack/internal/progress"
 	"github.com/mlstack/mlstack/internal/stack"
 )
 
@@ -63,6 +66,7 @@ func (f *buildFlags) prepare(ctx context.Context, env *app.Env, st *stack.Stack,
 		}
 		if built {
 			env.UI.Status("Image "+build.ImageName(st.Name(), svc.Name, svc.Build, svc.Image), "Built")
+			emitBuilt(st, svc.Name, built)
 		}
 		return id, nil
 	}
@@ -70,14 +74,16 @@ func (f *buildFlags) prepare(ctx context.Context, env *app.Env, st *stack.Stack,
 }
 
 // newBuildSet prepares builds whose output is prefixed with the service name and whose warnings go
-// through the UI. only, when set, limits the services that get a writer.
+// through the UI. only, when set, limits the services that get a writer. A service's first line of
+// builder output says, on the progress stream, that its build runs.
 func newBuildSet(env *app.Env, st *stack.Stack, o build.Options, only []string) (*build.Set, error) {
 	names := buildServices(st, only)
-	pfx := env.UI.NewPrefixer(names, false)
+	pfx := env.UI.NewPrefixer(names, false).LinesWhenPiped()
 	writers := map[string]io.Writer{}
 	for _, n := range names {
-		writers[n] = pfx.Writer(n)
+		writers[n] = &buildingWriter{w: pfx.Writer(n), emit: func() { emitState(st, n, progress.Building, "") }}
 	}
+	o.Quiet = o.Quiet || env.UI.Quiet()
 	o.Warn = func(msg string) { env.UI.Warn("%s", msg) }
 	return build.NewSet(st.Eng, st.Project, o, func(service string) io.Writer {
 		if w, ok := writers[service]; ok {
@@ -85,6 +91,41 @@ func newBuildSet(env *app.Env, st *stack.Stack, o build.Options, only []string) 
 		}
 		return env.UI.Out
 	})
+}
+
+// buildingWriter calls emit before the first bytes it passes on, and again at most once a second
+// while output flows, so a progress view knows the build is alive.
+type buildingWriter struct {
+	w    io.Writer
+	mu   sync.Mutex
+	last time.Time
+	emit func()
+}
+
+func (b *buildingWriter) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	if now := time.Now(); now.Sub(b.last) >= time.Second {
+		b.last = now
+		b.emit()
+	}
+	b.mu.Unlock()
+	return b.w.Write(p)
+}
+
+// emitState puts one transition on the stack's progress stream, when it has one.
+func emitState(st *stack.Stack, service string, state progress.State, detail string) {
+	if st.Progress != nil {
+		st.Progress.Emit(progress.ServiceState{Service: service, State: state, Detail: detail, Time: time.Now()})
+	}
+}
+
+// emitBuilt says a service's image is ready: built now, or up to date.
+func emitBuilt(st *stack.Stack, service string, built bool) {
+	detail := "up to date"
+	if built {
+		detail = ""
+	}
+	emitState(st, service, progress.Built, detail)
 }
 
 // buildServices lists, sorted, the services with a build section among only (all when only is empty).
