@@ -79,7 +79,49 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 	for _, c := range extraCommands(env) {
 		root.AddCommand(c)
 	}
+	explainDefaults(root)
+	usageOnArgs(root)
 	return root
+}
+
+// explainDefaults gives cobra's own help and completion commands examples, as every command has.
+func explainDefaults(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "help":
+			c.Example = "  mlstack help up\n  mlstack help runs show"
+		case "completion":
+			c.Example = "  source <(mlstack completion bash)              # this shell\n  mlstack completion bash > ~/.local/share/bash-completion/completions/mlstack"
+			for _, sh := range c.Commands() {
+				sh.Example = completionExamples[sh.Name()]
+			}
+		}
+	}
+}
+
+var completionExamples = map[string]string{
+	"bash":       "  source <(mlstack completion bash)\n  mlstack completion bash > ~/.local/share/bash-completion/completions/mlstack",
+	"zsh":        "  mlstack completion zsh > \"${fpath[1]}/_mlstack\"",
+	"fish":       "  mlstack completion fish > ~/.config/fish/completions/mlstack.fish",
+	"powershell": "  mlstack completion powershell | Out-String | Invoke-Expression",
+}
+
+// usageOnArgs makes a wrong number of arguments, on any command, print the command's usage line
+// with the error.
+func usageOnArgs(c *cobra.Command) {
+	if check := c.Args; check != nil && c.HasParent() {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return fmt.Errorf("%w\nUsage: %s", err, cmd.UseLine())
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageOnArgs(sub)
+	}
 }
 
 // Execute runs mlstack with the process's arguments and returns the exit code.
