@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -41,6 +42,19 @@ func waitDetail(dep, condition string) string {
 		return dep + " to complete"
 	}
 	return dep + " to start"
+}
+
+// phaseKey marks a context whose caller owns the progress phase (a job's dependency phase spans
+// an up and the wait for the job's own conditions), so the up inside it does not end the phase.
+type phaseKey struct{}
+
+func inPhase(ctx context.Context) context.Context { return context.WithValue(ctx, phaseKey{}, true) }
+
+// endPhase ends the progress phase unless ctx is inside a caller's phase.
+func (s *Stack) endPhase(ctx context.Context) {
+	if ctx.Value(phaseKey{}) == nil {
+		s.endProgress()
+	}
 }
 
 // graceDetail says how long a stop waits for SIGTERM before it kills: the command's -t, else the

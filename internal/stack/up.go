@@ -112,8 +112,8 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 	defer unlock()
-	// What follows an up (a job's output, watch's lines) gets the terminal, not a live view.
-	defer s.endProgress()
+	// What follows an up (watch's lines) gets the terminal, not a live view.
+	defer s.endPhase(ctx)
 
 	// Everything that can fail on bad input is checked before the first resource is created.
 	plans := map[string]*plan{}

@@ -67,7 +67,7 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	st := &stack.Stack{Eng: eng, Project: p, UI: u}
+	st := &stack.Stack{Eng: eng, Project: p, UI: u, Progress: u.Progress()}
 	svc := p.Services[service]
 
 	store := runs.Store{Dir: p.State.RunsDir()}
