@@ -25,6 +25,7 @@ const (
 	Healthy    State = "healthy"    // its healthcheck passed
 	Exited     State = "exited"     // its container exited; ExitCode says how
 	Stopping   State = "stopping"   // SIGTERM sent; Detail says how long the grace period is
+	Stopped    State = "stopped"    // its container stopped
 	Removed    State = "removed"    // its container was removed
 	Failed     State = "failed"     // the command failed on it; Detail is the error
 )
@@ -55,7 +56,7 @@ func (e ServiceState) String() string {
 // unless the command does something new to it.
 func (e ServiceState) Settled() bool {
 	switch e.State {
-	case Built, Pulled, Created, Started, Running, Healthy, Exited, Removed, Failed:
+	case Built, Pulled, Created, Started, Running, Healthy, Exited, Stopped, Removed, Failed:
 		return true
 	}
 	return false

@@ -388,7 +388,11 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 			return old.ID, false, nil
 		}
 		// Said before the removal it leads to, so the steps print in the order they happen.
-		s.emit(svc.Name, progress.Recreating, "")
+		grace := ""
+		if old.State == "running" {
+			grace = graceDetail(r.o.StopTimeout, svc)
+		}
+		s.emit(svc.Name, progress.Recreating, grace)
 		s.UI.Status("Container "+cname, "Recreate")
 		if err := s.removeContainer(ctx, old.ID, name(*old), r.o.StopTimeout); err != nil {
 			return "", false, err
