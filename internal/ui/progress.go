@@ -221,19 +221,19 @@ func elapsed(d time.Duration) string {
 // liveView draws one line per service on a terminal, redrawn in place, with everything else the
 // command prints (logs, warnings, build output) written above it.
 type liveView struct {
-	mu     sync.Mutex
-	out    io.Writer
-	task   string
-	width  func() int
-	color  bool
-	ls     lines
-	drawn  int // lines of the block currently on screen
-	frame  int
-	stop   chan struct{}
-	done   chan struct{}
-	ended  bool
-	now    func() time.Time
-	noTick bool
+	mu       sync.Mutex
+	out      io.Writer
+	task     string
+	width    func() int
+	color    bool
+	ls       lines
+	drawn    int // lines of the block currently on screen
+	frame    int
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+	ended    bool
+	now      func() time.Time
 }
 
 func newLiveView(out io.Writer, task string, width func() int, color bool) *liveView {
@@ -444,16 +444,13 @@ func cutVisible(s string, n int) string {
 
 // end stops the ticker and leaves the finished block with its summary line on screen.
 func (v *liveView) end() {
-	v.mu.Lock()
-	if v.ended {
-		v.mu.Unlock()
-		return
-	}
-	v.mu.Unlock()
-	close(v.stop)
+	v.stopOnce.Do(func() { close(v.stop) })
 	<-v.done
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.ended {
+		return
+	}
 	v.erase()
 	var b strings.Builder
 	for _, l := range v.render(v.now(), true) {

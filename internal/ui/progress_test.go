@@ -2,7 +2,9 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,3 +186,36 @@ func TestPlainHeartbeatWaitsForSilenceNotForTheStateToChange(t *testing.T) {
 		t.Errorf("heartbeat after 5s of silence: %q (elapsed counts from when the build began)", got)
 	}
 }
+
+// Emits from many goroutines, output written above and the ticker all share the view; End leaves
+// one finished block (run with -race).
+func TestLiveViewUnderConcurrentUse(t *testing.T) {
+	var term bytes.Buffer
+	var mu sync.Mutex
+	w := writerFunc(func(b []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return term.Write(b) })
+	v := newLiveView(w, "up", func() int { return 80 }, false)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			svc := fmt.Sprintf("svc%d", i)
+			for _, st := range []progress.State{progress.Created, progress.Started, progress.Healthy} {
+				v.emit(progress.ServiceState{Service: svc, State: st, Time: time.Now()})
+				v.writeAbove(w, []byte(svc+" | log line\n"))
+			}
+		}()
+	}
+	wg.Wait()
+	v.end()
+	v.end() // idempotent
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(term.String(), " ✔ up: 8 services in ") {
+		t.Errorf("no summary:\n%s", term.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
