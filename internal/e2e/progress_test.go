@@ -73,8 +73,24 @@ func TestProgressLiveInATerminalPlainInAPipe(t *testing.T) {
 			t.Errorf("plain up lacks %q:\n%s", want, r.Stderr)
 		}
 	}
+	// A recreate says so before the removal it leads to.
+	r = p.MustRun("up", "-d", "--force-recreate", "-t", "1", "api")
+	recreate, removed := strings.Index(r.Stderr, p.Name+"-api-1 Recreate"), strings.Index(r.Stderr, p.Name+"-api-1 Removed")
+	if recreate < 0 || removed < 0 || recreate > removed {
+		t.Errorf("recreate of api: want Recreate before Removed:\n%s", r.Stderr)
+	}
 	if q := p.MustRun("--progress", "quiet", "down"); q.Stderr != "" || q.Stdout != "" {
 		t.Errorf("down --progress quiet printed:\n%s%s", q.Stdout, q.Stderr)
+	}
+
+	// Attached, the live view lasts until the services started, then the logs have the terminal.
+	final = term.interrupt(p, "up api", "Attaching to")
+	summary, attaching := strings.Index(final, "✔ up: 2 services in"), strings.Index(final, "Attaching to")
+	if summary < 0 || attaching < summary {
+		t.Errorf("attached up: want the view's summary, then the logs:\n%s", final)
+	}
+	if strings.Contains(final[attaching:], "[+] up") {
+		t.Errorf("attached up: the live view is still drawn under the logs:\n%s", final)
 	}
 }
 
@@ -124,6 +140,41 @@ func (tm *tmux) run(p *testenv.Project, args string) (frames []string, final str
 	}
 	tm.t.Fatalf("mlstack %s did not finish in a terminal within 2 minutes; last screen:\n%s", args, frames[len(frames)-1])
 	return nil, ""
+}
+
+// interrupt runs mlstack ARGS in a new window until marker shows, then sends Ctrl-C and returns the
+// screen once it exited.
+func (tm *tmux) interrupt(p *testenv.Project, args, marker string) string {
+	tm.t.Helper()
+	tm.n++
+	name := "w" + itoa(tm.n)
+	script := "cd " + p.Dir + " && " + p.Bin + " -p " + p.Name + " " + args + "; echo EXIT=$?; sleep 600"
+	if out, err := exec.Command("tmux", "-L", tm.socket, "new-session", "-d", "-s", name, "-x", "120", "-y", "40", script).CombinedOutput(); err != nil {
+		tm.t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sent := false
+	screen := ""
+	for ctx.Err() == nil {
+		out, err := exec.Command("tmux", "-L", tm.socket, "capture-pane", "-p", "-t", name).Output()
+		if err != nil {
+			tm.t.Fatalf("tmux capture-pane: %v", err)
+		}
+		screen = strings.TrimRight(string(out), "\n ")
+		if strings.Contains(screen, "EXIT=") {
+			_ = exec.Command("tmux", "-L", tm.socket, "kill-session", "-t", name).Run()
+			return screen
+		}
+		if !sent && strings.Contains(screen, marker) {
+			// The logs have the terminal: stop the attached up as a user would.
+			_ = exec.Command("tmux", "-L", tm.socket, "send-keys", "-t", name, "C-c").Run()
+			sent = true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tm.t.Fatalf("mlstack %s did not finish in a terminal within 2 minutes; last screen:\n%s", args, screen)
+	return ""
 }
 
 func anyFrame(frames []string, ok func(string) bool) bool {
