@@ -193,8 +193,12 @@ func (s *Streams) Info(format string, args ...any) {
 	fmt.Fprintf(s.Err, format+"\n", args...)
 }
 
-// Notice prints a line the user should read (a changed default, a fallback) to stderr.
+// Notice prints a line the user should read (a changed default, a fallback) to stderr (nothing
+// under --progress quiet).
 func (s *Streams) Notice(format string, args ...any) {
+	if s.Quiet() {
+		return
+	}
 	defer s.lock()()
 	fmt.Fprintf(s.Err, "%s %s\n", s.paint(yellow, "notice:"), fmt.Sprintf(format, args...))
 }
