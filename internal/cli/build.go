@@ -80,8 +80,8 @@ func runBuild(ctx context.Context, env *app.Env, o buildOptions) error {
 			if built {
 				what = "Built"
 			}
-			env.UI.Status("Image "+build.ImageName(st.Name(), n, svc.Build, svc.Image), what)
 			emitBuilt(st, n, built)
+			env.UI.Status("Image "+build.ImageName(st.Name(), n, svc.Build, svc.Image), what)
 		}()
 	}
 	wg.Wait()

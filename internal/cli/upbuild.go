@@ -65,8 +65,8 @@ func (f *buildFlags) prepare(ctx context.Context, env *app.Env, st *stack.Stack,
 			return "", err
 		}
 		if built {
-			env.UI.Status("Image "+build.ImageName(st.Name(), svc.Name, svc.Build, svc.Image), "Built")
 			emitBuilt(st, svc.Name, built)
+			env.UI.Status("Image "+build.ImageName(st.Name(), svc.Name, svc.Build, svc.Image), "Built")
 		}
 		return id, nil
 	}

@@ -283,19 +283,21 @@ func (v *liveView) status(name, what string) {
 	v.redraw()
 }
 
-// saidByService reports whether a Status line's subject is a service line's: "Service <svc>", or
-// "Container <project>-<svc>-<n>" (compose's container names).
+// saidByService reports whether a Status line's subject is a service line's: "Service <svc>",
+// "Container <project>-<svc>-<n>" (compose's container names) or "Image <project>-<svc>" (the
+// name of an image built for a service).
 func (v *liveView) saidByService(name string) bool {
 	if svc, ok := strings.CutPrefix(name, "Service "); ok {
 		_, known := v.ls.by[svc]
 		return known
 	}
 	cname, ok := strings.CutPrefix(name, "Container ")
-	if !ok {
+	if ok {
+		if i := strings.LastIndexByte(cname, '-'); i > 0 {
+			cname = cname[:i]
+		}
+	} else if cname, ok = strings.CutPrefix(name, "Image "); !ok {
 		return false
-	}
-	if i := strings.LastIndexByte(cname, '-'); i > 0 {
-		cname = cname[:i]
 	}
 	for _, svc := range v.ls.order {
 		if l := v.ls.by[svc]; l.status == "" && strings.HasSuffix(cname, "-"+svc) {

@@ -219,3 +219,20 @@ func TestLiveViewUnderConcurrentUse(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+func TestLiveViewLeavesToServiceLinesWhatTheySay(t *testing.T) {
+	v := testView(&bytes.Buffer{}, 80)
+	v.ls.update(progress.ServiceState{Service: "inference", State: progress.Built, Time: at(0)})
+	for name, said := range map[string]bool{
+		"Container fraud-inference-1": true,
+		"Service inference":           true,
+		"Image fraud-inference":       true,
+		"Network fraud_default":       false,
+		"Image redis:7-alpine":        false,
+		"Container fraud-training-1":  false,
+	} {
+		if got := v.saidByService(name); got != said {
+			t.Errorf("%q said by a service line: %v, want %v", name, got, said)
+		}
+	}
+}
