@@ -107,6 +107,11 @@ func newTmux(t *testing.T) *tmux {
 		t.Fatalf("this test runs mlstack in a real terminal through tmux, which is not installed: apt-get install tmux")
 	}
 	tm := &tmux{t: t, socket: testenv.ProjectName(t)}
+	// A session that outlives each command's keeps the server up: a new session started just as
+	// the server exits with its last one fails ("server exited unexpectedly").
+	if out, err := exec.Command("tmux", "-L", tm.socket, "new-session", "-d", "-s", "keep", "sleep 3600").CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
 	return tm
 }
