@@ -17,7 +17,7 @@ say() { printf '\n==> %s\n' "$*"; }
 fail() { echo "example-check: FAIL: $*" >&2; exit 1; }
 fraud='{"amount": 1890, "hour": 3, "merchant_risk": 0.85, "distance_km": 950, "tx_last_24h": 9, "foreign": 1, "card_age_days": 12}'
 predict() { curl -sS -X POST -H 'Content-Type: application/json' -d "$fraud" "$url/predict"; }
-started_at() { curl -sS "$url/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["started_at"])'; }
+started_at() { curl -sS "$url/health" | sed -n 's/.*"started_at": \([0-9.]*\).*/\1/p'; }
 
 [ -f .env ] || fail "no .env here: run \`make example\` first (it writes COMPOSE_FILE to .env)"
 files=$(sed -n 's/^COMPOSE_FILE=//p' .env)
