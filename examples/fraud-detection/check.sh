@@ -35,6 +35,7 @@ say "mlstack watch: an edit to src/scoring.py changes /predict without a restart
 cid=$(docker ps -q --filter label=com.docker.compose.project=fraud-detection --filter label=com.docker.compose.service=inference)
 container_started=$(docker inspect -f '{{.State.StartedAt}}' "$cid")
 server_started=$(started_at)
+[ -n "$server_started" ] || fail "/health reports no started_at: the inference image predates this check; run \`make example\` again"
 predict | grep -q '"is_fraud": true' || fail "the fraudulent test transaction is not flagged before the edit: $(predict)"
 cp src/scoring.py /tmp/scoring.py.orig.$$
 wlog=$(mktemp)
