@@ -330,15 +330,6 @@ type errSilent struct{ err error }
 func (e errSilent) Error() string { return "" }
 func (e errSilent) Unwrap() error { return e.err }
 
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
 func listOrNone(xs []string) string {
 	if len(xs) == 0 {
 		return "(none)"

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/graph"
 	"github.com/mlstack/mlstack/internal/labels"
+	"github.com/mlstack/mlstack/internal/progress"
 )
 
 // UpOptions are `mlstack up`'s choices.
@@ -115,6 +116,8 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 	defer unlock()
+	// What follows an up (watch's lines) gets the terminal, not a live view.
+	defer s.endPhase(ctx)
 
 	// Everything that can fail on bad input is checked before the first resource is created.
 	plans := map[string]*plan{}
@@ -241,6 +244,7 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	if o.Detach {
 		return nil
 	}
+	s.endProgress()
 	return r.follow(ctx)
 }
 
@@ -299,7 +303,12 @@ func (r *run) containerIDs(svc string) []string {
 }
 
 // converge brings one service to its desired state once its dependencies' conditions hold.
-func (r *run) converge(ctx context.Context, n string) error {
+func (r *run) converge(ctx context.Context, n string) (err error) {
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			r.s.emit(n, progress.Failed, err.Error())
+		}
+	}()
 	pl := r.plans[n]
 	restartDep := false
 	for _, e := range r.g.Deps(n) {
@@ -366,12 +375,14 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 				return old.ID, false, nil
 			}
 			if old.State == "running" {
+				s.emit(svc.Name, progress.Running, "")
 				s.UI.Status("Container "+name(*old), "Running")
 				return old.ID, false, nil
 			}
 			if old.State == "exited" && statusExitCode(old.Status) == 0 && r.isInitJob(svc.Name) {
 				// An init job (a dependent waits for it to complete) that completed and has not changed
 				// is done: running it again would redo a migration and reorder the stack's history.
+				s.emitExit(svc.Name, 0)
 				s.UI.Status("Container "+name(*old), "Completed")
 				return old.ID, false, nil
 			}
@@ -380,10 +391,16 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 			}
 			return old.ID, false, nil
 		}
+		// Said before the removal it leads to, so the steps print in the order they happen.
+		grace := ""
+		if old.State == "running" {
+			grace = graceDetail(r.o.StopTimeout, svc)
+		}
+		s.emit(svc.Name, progress.Recreating, grace)
+		s.UI.Status("Container "+cname, "Recreate")
 		if err := s.removeContainer(ctx, old.ID, name(*old), r.o.StopTimeout); err != nil {
 			return "", false, err
 		}
-		s.UI.Status("Container "+cname, "Recreate")
 	}
 	spec, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: pl.devices, APIVersion: s.Eng.APIVersion})
 	if err != nil {
@@ -393,6 +410,7 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 	if err != nil {
 		return "", false, err
 	}
+	s.emit(svc.Name, progress.Created, "")
 	s.UI.Status("Container "+cname, "Created")
 	if r.o.NoStart {
 		return id, true, nil
@@ -480,6 +498,7 @@ func (r *run) startContainer(ctx context.Context, service, id, cname string, tty
 	r.created.mu.Lock()
 	r.created.started = true
 	r.created.mu.Unlock()
+	r.s.emit(service, progress.Started, "")
 	r.s.UI.Status("Container "+cname, "Started")
 	pl := r.plans[service]
 	if !r.o.EngineHealth && pl.svc.HealthCheck != nil && !pl.svc.HealthCheck.Disable && len(pl.svc.HealthCheck.Test) > 0 && r.hasHealthyDependent(service) {
@@ -546,6 +565,7 @@ func (r *run) waitDependency(ctx context.Context, n string, e graph.Edge) error 
 		return nil
 	}
 	pl := r.plans[e.To]
+	r.s.emit(n, progress.Waiting, waitDetail(e.To, e.Condition))
 	for _, id := range ids {
 		cname := r.tr.Get(id).Name
 		err := r.tr.Wait(ctx, id, r.s.conditionHolds(ctx, e.Condition, pl.svc, id, !r.o.EngineHealth))
@@ -555,6 +575,12 @@ func (r *run) waitDependency(ctx context.Context, n string, e graph.Edge) error 
 			}
 			return fmt.Errorf("service %q: dependency %q (%s) failed: %w", n, e.To, cname, err)
 		}
+	}
+	switch e.Condition {
+	case graph.Healthy:
+		r.s.emit(e.To, progress.Healthy, "")
+	case graph.Completed:
+		r.s.emitExit(e.To, 0)
 	}
 	return nil
 }
@@ -621,6 +647,12 @@ func (r *run) waitAll(ctx context.Context, targets []string) error {
 		pl := r.plans[n]
 		hasHC := pl.svc.HealthCheck != nil && !pl.svc.HealthCheck.Disable && len(pl.svc.HealthCheck.Test) > 0
 		for _, id := range r.containerIDs(n) {
+			if hasHC && r.tr.Get(id).Health != "healthy" {
+				r.s.emit(n, progress.Starting, "")
+				break
+			}
+		}
+		for _, id := range r.containerIDs(n) {
 			err := r.tr.Wait(ctx, id, func(st CState) (bool, error) {
 				if st.Exited {
 					if restartPolicyWillRestart(pl.svc.Restart, st.ExitCode, st.Restarts) {
@@ -653,6 +685,9 @@ func (r *run) waitAll(ctx context.Context, targets []string) error {
 			}
 		}
 		r.s.UI.Status("Service "+n, "Ready")
+		if hasHC {
+			r.s.emit(n, progress.Healthy, "")
+		}
 		return nil
 	})
 }
