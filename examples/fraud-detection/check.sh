@@ -36,18 +36,19 @@ cid=$(docker ps -q --filter label=com.docker.compose.project=fraud-detection --f
 container_started=$(docker inspect -f '{{.State.StartedAt}}' "$cid")
 server_started=$(started_at)
 [ -n "$server_started" ] || fail "/health reports no started_at: the inference image predates this check; run \`make example\` again"
-predict | grep -q '"is_fraud": true' || fail "the fraudulent test transaction is not flagged before the edit: $(predict)"
 cp src/scoring.py /tmp/scoring.py.orig.$$
 wlog=$(mktemp)
-restore() {
-  cp /tmp/scoring.py.orig.$$ src/scoring.py && rm -f /tmp/scoring.py.orig.$$
-  [ -n "${watcher:-}" ] && kill -INT "$watcher" 2>/dev/null && wait "$watcher" 2>/dev/null || true
-}
-trap restore EXIT
+# The watcher keeps running until the restored file reached the container too.
+restore_file() { [ -f /tmp/scoring.py.orig.$$ ] && mv /tmp/scoring.py.orig.$$ src/scoring.py || true; }
+stop_watcher() { [ -n "${watcher:-}" ] && kill -INT "$watcher" 2>/dev/null && wait "$watcher" 2>/dev/null || true; watcher=""; }
+trap 'restore_file; sleep 1; stop_watcher' EXIT
 "$mlstack" watch inference --no-up >"$wlog" 2>&1 &
 watcher=$!
 for _ in $(seq 1 300); do grep -q '^Watching' "$wlog" && break; kill -0 "$watcher" 2>/dev/null || break; sleep 0.1; done
 grep -q '^Watching' "$wlog" || { cat "$wlog" >&2; fail "mlstack watch did not start watching (output above)"; }
+# After the initial sync the container has this tree's scoring.py.
+for _ in $(seq 1 100); do predict | grep -q '"is_fraud": true' && break; sleep 0.1; done
+predict | grep -q '"is_fraud": true' || fail "the fraudulent test transaction is not flagged before the edit: $(predict)"
 t0=$(date +%s%N)
 sed -i 's/^THRESHOLD = .*/THRESHOLD = 2.0  # edited by check.sh: nothing is fraud/' src/scoring.py
 changed=""
@@ -59,12 +60,13 @@ done
 echo "/predict changed $(( ($(date +%s%N) - t0) / 1000000 )) ms after the edit: $(predict)"
 [ "$(started_at)" = "$server_started" ] || fail "the server restarted (its start time changed) instead of reloading in place"
 [ "$(docker inspect -f '{{.State.StartedAt}}' "$cid")" = "$container_started" ] || fail "the container was restarted"
-grep -E 'synced' "$wlog" | head -3
-restore
-trap - EXIT
+restore_file
 for _ in $(seq 1 100); do predict | grep -q '"is_fraud": true' && break; sleep 0.1; done
-predict | grep -q '"is_fraud": true' || fail "/predict did not return to flagging the transaction after restoring src/scoring.py"
+predict | grep -q '"is_fraud": true' || { cat "$wlog" >&2; fail "/predict did not return to flagging the transaction after restoring src/scoring.py"; }
 echo "restored src/scoring.py: $(predict)"
+stop_watcher
+trap - EXIT
+grep -E 'synced' "$wlog" | head -4
 
 say "mlstack stop inference: SIGTERM stops the server (exit 0), no grace period waited out"
 t0=$(date +%s%N)
