@@ -236,3 +236,26 @@ func TestLiveViewLeavesToServiceLinesWhatTheySay(t *testing.T) {
 		}
 	}
 }
+
+// train gives its job another stdout through WithOut: what the job's stack prints must join the
+// command's one live view, not start a second one.
+func TestWithOutSharesTheProgressView(t *testing.T) {
+	var out, errb, job bytes.Buffer
+	s := Test(nil, &out, &errb)
+	if err := s.SetProgress(ProgressTTY, "train"); err != nil {
+		t.Fatal(err)
+	}
+	c := s.WithOut(&job)
+	c.Status("Container p-db-1", "Created")
+	if s.activeView() == nil {
+		t.Fatal("a status line through the copy drew no view on the original streams")
+	}
+	s.Progress().End()
+	if c.activeView() != nil {
+		t.Error("the copy still draws a view the original ended")
+	}
+	fmt.Fprint(c.Out, "job output\n")
+	if job.String() != "job output\n" || out.Len() != 0 {
+		t.Errorf("the copy's stdout went to %q, the original's got %q", job.String(), out.String())
+	}
+}
