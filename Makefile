@@ -5,17 +5,41 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/mlstack/mlstack/internal/app.Version=$(VERSION)
 # A static binary: watch copies mlstack itself into containers (even FROM scratch ones) as its sync helper.
 export CGO_ENABLED := 0
+# `make test` compares image lists with process substitution.
+SHELL := /bin/bash
+FIXTURE_REPO := mlstack-fixture
 
-.PHONY: all build test unit integration lint fuzz faults bench demo example clean
+.PHONY: all build install test unit integration lint fuzz faults bench demo example example-check clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/mlstack
 
-## test: unit and integration tests against the real Docker engine (fails, never skips, without one)
+## install: bin/mlstack into $(PREFIX)/bin (default ~/.local/bin, no root needed; PREFIX=/usr/local as root)
+PREFIX ?= $(HOME)/.local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mlstack
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) echo "installed $(PREFIX)/bin/mlstack";; \
+	  *) echo "installed $(PREFIX)/bin/mlstack; $(PREFIX)/bin is not on your PATH: add it, e.g. echo 'export PATH=\"$(PREFIX)/bin:\$$PATH\"' >> ~/.bashrc";; esac
+
+## test: unit and integration tests against the real Docker engine (fails, never skips, without one).
+## Afterwards it removes the fixture images (mlstack-fixture:*) it built and you did not have before;
+## KEEP_TEST_IMAGES=1 keeps them, which makes the next run faster.
 test: build lint
-	MLSTACK_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...
+	@before=$$(docker images --format '{{.Repository}}:{{.Tag}}' $(FIXTURE_REPO) 2>/dev/null | sort); \
+	MLSTACK_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...; rc=$$?; \
+	after=$$(docker images --format '{{.Repository}}:{{.Tag}}' $(FIXTURE_REPO) 2>/dev/null | sort); \
+	new=$$(comm -13 <(echo "$$before") <(echo "$$after") | grep . || true); \
+	if [ -n "$$new" ] && [ -n "$(KEEP_TEST_IMAGES)" ]; then \
+	  echo "make test built and kept these images (KEEP_TEST_IMAGES): $$(echo $$new)"; \
+	elif [ -n "$$new" ]; then \
+	  docker image rm $$new >/dev/null 2>&1 || true; \
+	  left=$$(docker images --format '{{.Repository}}:{{.Tag}}' $(FIXTURE_REPO) 2>/dev/null | sort | comm -13 <(echo "$$before") - | grep . || true); \
+	  echo "make test removed the images it built: $$(echo $$new)"; \
+	  [ -z "$$left" ] || echo "still in use by a container, so kept: $$(echo $$left) (docker image rm them when done)"; \
+	fi; exit $$rc
 
 ## unit: the tests that need no engine
 unit:
@@ -53,6 +77,10 @@ demo: build
 ## example: the fraud-detection stack, built offline from Debian packages
 example: build
 	bash examples/fraud-detection/run.sh
+
+## example-check: with the example running, check it end to end (plain commands, watch reload, SIGTERM)
+example-check: build
+	bash examples/fraud-detection/check.sh
 
 clean:
 	rm -rf bin

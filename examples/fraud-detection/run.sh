@@ -2,7 +2,8 @@
 # `make example`: the fraud-detection stack end to end. Builds what is missing (reusing images
 # that exist), starts the stack in health order, trains a model, scores a few transactions, and
 # leaves the stack running. Real images when they are present or pullable; otherwise the offline
-# override (compose.offline.yaml) with images built from Debian packages.
+# override (compose.offline.yaml) with images built from Debian packages. The choice is written to
+# .env as COMPOSE_FILE, so every plain `mlstack` command in this directory uses the same files.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -11,6 +12,13 @@ mlstack="${MLSTACK:-$root/bin/mlstack}"
 cd "$here"
 started=$(date +%s)
 say() { printf '\n==> %s\n' "$*"; }
+# heartbeat WHAT PID: one line every 30 s while a long, silent step (debootstrap, the Python base) runs.
+heartbeat() {
+  local what="$1" pid="$2" t0; t0=$(date +%s)
+  while sleep 30 && kill -0 "$pid" 2>/dev/null; do
+    echo "    ... still $what ($(( $(date +%s) - t0 ))s)"
+  done
+}
 
 # Real images: usable when present locally or pullable (a pull fails fast without a registry).
 real_images=(redis:7-alpine ghcr.io/mlflow/mlflow:v2.11.0 prom/prometheus:v2.51.2
@@ -29,16 +37,19 @@ else
   done
 fi
 
-files=(-f compose.yaml)
+files=compose.yaml
 if [ "$mode" = offline ]; then
-  files+=(-f compose.offline.yaml)
+  files+=:compose.offline.yaml
   # Base 1: Debian bookworm, minimal, imported as a local image.
   if ! docker image inspect mlstack/debian:bookworm >/dev/null 2>&1; then
     say "creating mlstack/debian:bookworm with debootstrap (about 2 minutes, once)"
     command -v debootstrap >/dev/null || { echo "debootstrap is needed: apt-get install debootstrap" >&2; exit 1; }
     sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
     rootfs="$(mktemp -d)"
-    $sudo debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >/dev/null
+    $sudo debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >/dev/null &
+    boot=$!
+    heartbeat "creating mlstack/debian:bookworm with debootstrap" "$boot" &
+    wait "$boot"
     $sudo tar -C "$rootfs" -c . | docker import - mlstack/debian:bookworm >/dev/null
     $sudo rm -rf "$rootfs"
   fi
@@ -49,9 +60,25 @@ if [ "$mode" = offline ]; then
     pylog="$(mktemp)"
     DOCKER_BUILDKIT=0 docker build -t fraud-detection/python-ml:bookworm -f offline/python-ml.Dockerfile offline >"$pylog" 2>&1 &
     pybuild=$!
+    heartbeat "building fraud-detection/python-ml:bookworm (log: $pylog)" "$pybuild" &
   fi
 fi
-ml() { "$mlstack" "${files[@]}" "$@"; }
+files+=:compose.watch.yaml
+# compose's own mechanism: COMPOSE_FILE in .env. A .env of the user's own (no marker line) is kept.
+marker="# Written by make example (examples/fraud-detection/run.sh)."
+if [ -e .env ] && ! head -n 1 .env | grep -qF "$marker"; then
+  echo "keeping your own .env; for this example's files, set COMPOSE_FILE=$files in it" >&2
+else
+  cat > .env <<ENV
+$marker
+# Plain \`mlstack\` commands in this directory use these files ($mode images, watch rules).
+# Back to the real images alone: delete this file. docker-compose 1.29, which rejects develop:,
+# needs the files without compose.watch.yaml: docker-compose -f compose.yaml -f compose.offline.yaml ...
+COMPOSE_FILE=$files
+ENV
+fi
+# Plain commands from here on, as the README's tour types them.
+ml() { "$mlstack" "$@"; }
 
 if [ -n "${pybuild:-}" ]; then
   say "mlstack build feature-store prometheus (while the Python base builds)"
@@ -97,4 +124,6 @@ echo
 echo "Done in $(( $(date +%s) - started ))s ($mode images). The stack is still running:"
 echo "  inference  $url   (POST /predict, GET /health, GET /metrics)"
 echo "  prometheus http://127.0.0.1:${PROMETHEUS_PORT:-9090}"
-echo "Stop it with: cd examples/fraud-detection && $mlstack ${files[*]} down   (add -v to drop the model and data volumes)"
+echo "Files in use (.env): COMPOSE_FILE=$files"
+echo "Try it: cd examples/fraud-detection && mlstack ps   (README.md: train, watch, logs, down)"
+echo "Stop it with: cd examples/fraud-detection && mlstack down   (add -v to drop the model and data volumes)"

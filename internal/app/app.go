@@ -60,15 +60,16 @@ func (e *Env) Stack(ctx context.Context, services ...string) (*stack.Stack, erro
 	if err != nil {
 		return nil, err
 	}
-	return &stack.Stack{Eng: eng, Project: p, UI: e.UI}, nil
+	return &stack.Stack{Eng: eng, Project: p, UI: e.UI, Progress: e.UI.Progress()}, nil
 }
 
 // ExistingStack is Stack for commands that act on what exists (down, ps, stop, rm, logs, ...): they
 // never depend on more than the project's name. An unreadable state file is warned about and left
 // out; a compose file that does not load (or is missing) leaves the containers' labels to work from
 // when the name is known (-p, COMPOSE_PROJECT_NAME, or the raw file's name:), as compose does with -p.
-func (e *Env) ExistingStack(ctx context.Context) (*stack.Stack, error) {
-	p, err := e.loadForDown(ctx)
+// Naming services enables their profiles, as with Stack.
+func (e *Env) ExistingStack(ctx context.Context, services ...string) (*stack.Stack, error) {
+	p, err := e.loadForDown(ctx, services...)
 	if err != nil {
 		return nil, err
 	}
@@ -76,16 +77,17 @@ func (e *Env) ExistingStack(ctx context.Context) (*stack.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stack.Stack{Eng: eng, Project: p, UI: e.UI}, nil
+	return &stack.Stack{Eng: eng, Project: p, UI: e.UI, Progress: e.UI.Progress()}, nil
 }
 
-func (e *Env) loadForDown(ctx context.Context) (*project.Project, error) {
-	p, err := e.Load(ctx)
+func (e *Env) loadForDown(ctx context.Context, services ...string) (*project.Project, error) {
+	p, err := e.Load(ctx, services...)
 	var se *project.StateError
 	if errors.As(err, &se) {
 		e.UI.Warn("%v; going on without the persisted profiles", se)
 		o := e.Global.Project
 		o.NoPersisted = true
+		o.Services = append(o.Services, services...)
 		p, err = project.Load(ctx, o)
 	}
 	if err == nil || !project.IsFileError(err) {

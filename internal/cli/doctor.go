@@ -21,8 +21,10 @@ func newDoctorCmd(env *app.Env) *cobra.Command {
 		Example: "  mlstack doctor              # in a project directory: also the compose file and its ports\n  mlstack -f ml.yaml doctor",
 		Long: `Check what mlstack depends on, one line each: the engine and its API version, storage driver,
 free disk where images live, GPU support and what --gpus auto will do, whether images can be pulled,
-the compose file, images missing locally and published ports already taken. Works without a project.
-Exits 1 only on a hard blocker: no engine, or an invalid project.`,
+the compose file, every image the project needs (Dockerfile base images included: present, built by
+the project, or pullable, with how to get each missing one) and published ports already taken.
+Works without a project. Exits 1 only on a hard blocker, where up is certain to fail: no engine, an
+invalid project, or an image that is missing with no registry to pull it from.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDoctor(cmd.Context(), env, *o)

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -45,11 +46,30 @@ func newInitCmd(env *app.Env) *cobra.Command {
 					next = "cd " + o.Dir + " && "
 				}
 			}
-			fmt.Fprintf(env.UI.Err, "\nNext: %smlstack up -d --wait   (then `mlstack train`, `mlstack profile enable monitoring`)\n", next)
+			bin := commandName()
+			fmt.Fprintf(env.UI.Err, "\nNext: %s%s up -d --wait   (then `%s train`, `%s profile enable monitoring`)\n", next, bin, bin, bin)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&roles, "roles", "", "comma-separated catalog roles (default: all of "+strings.Join(profiles.Names(), ",")+")")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite existing files")
 	return cmd
+}
+
+// commandName is how the user runs mlstack: "mlstack" when that is on the PATH (make install),
+// else the path of this binary (bin/mlstack before an install).
+func commandName() string {
+	if _, err := exec.LookPath("mlstack"); err == nil {
+		return "mlstack"
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "mlstack"
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, exe); err == nil && !strings.HasPrefix(rel, "..") {
+			return "./" + rel
+		}
+	}
+	return exe
 }

@@ -61,7 +61,9 @@ func newProfileListCmd(env *app.Env) *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List every profile with its services, whether it is on, and why",
-		Args:    cobra.NoArgs,
+		Example: `  mlstack profile list                  # PROFILE  STATE  WHY  SERVICES
+  mlstack profile list --format json    # one object per profile`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := env.Load(cmd.Context())
 			if err != nil {

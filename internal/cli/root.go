@@ -21,6 +21,7 @@ import (
 // NewRoot builds the command tree.
 func NewRoot(env *app.Env) *cobra.Command {
 	g := &env.Global
+	progressMode := ui.ProgressAuto
 	root := &cobra.Command{
 		Use:   "mlstack",
 		Short: "Run an ML team's compose stack as a one-command dev loop",
@@ -47,6 +48,9 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 			return errors.New(msg + " (see mlstack --help)")
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := env.UI.SetProgress(progressMode, cmd.Name()); err != nil {
+				return err
+			}
 			if len(g.Project.Files) == 0 {
 				if f := os.Getenv("COMPOSE_FILE"); f != "" {
 					sep := os.Getenv("COMPOSE_PATH_SEPARATOR")
@@ -67,6 +71,7 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 	pf.StringVar(&g.Project.WorkingDir, "project-directory", "", "project directory (default: the first compose file's directory)")
 	pf.StringVar(&g.Engine.Context, "context", "", "docker context to use (default: DOCKER_CONTEXT or the docker CLI's current context)")
 	pf.StringVarP(&g.Engine.Host, "host", "H", "", "engine address (default: DOCKER_HOST)")
+	pf.StringVar(&progressMode, "progress", ui.ProgressAuto, "progress output: auto (tty on a terminal, else plain), tty (live lines per service), plain (append-only lines) or quiet (errors only)")
 
 	root.AddCommand(
 		newUpCmd(env), newDownCmd(env), newPsCmd(env), newLogsCmd(env), newConfigCmd(env), newVersionCmd(env),
@@ -74,7 +79,49 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 	for _, c := range extraCommands(env) {
 		root.AddCommand(c)
 	}
+	explainDefaults(root)
+	usageOnArgs(root)
 	return root
+}
+
+// explainDefaults gives cobra's own help and completion commands examples, as every command has.
+func explainDefaults(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "help":
+			c.Example = "  mlstack help up\n  mlstack help runs show"
+		case "completion":
+			c.Example = "  source <(mlstack completion bash)              # this shell\n  mlstack completion bash > ~/.local/share/bash-completion/completions/mlstack"
+			for _, sh := range c.Commands() {
+				sh.Example = completionExamples[sh.Name()]
+			}
+		}
+	}
+}
+
+var completionExamples = map[string]string{
+	"bash":       "  source <(mlstack completion bash)\n  mlstack completion bash > ~/.local/share/bash-completion/completions/mlstack",
+	"zsh":        "  mlstack completion zsh > \"${fpath[1]}/_mlstack\"",
+	"fish":       "  mlstack completion fish > ~/.config/fish/completions/mlstack.fish",
+	"powershell": "  mlstack completion powershell | Out-String | Invoke-Expression",
+}
+
+// usageOnArgs makes a wrong number of arguments, on any command, print the command's usage line
+// with the error.
+func usageOnArgs(c *cobra.Command) {
+	if check := c.Args; check != nil && c.HasParent() {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return fmt.Errorf("%w\nUsage: %s", err, cmd.UseLine())
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageOnArgs(sub)
+	}
 }
 
 // Execute runs mlstack with the process's arguments and returns the exit code.
@@ -106,6 +153,7 @@ func Execute() int {
 	}()
 	root := NewRoot(env)
 	err := root.ExecuteContext(ctx)
+	streams.CloseProgress()
 	return exitCode(streams, err, ctx)
 }
 

@@ -62,7 +62,10 @@ func newRunsShowCmd(env *app.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show RUN",
 		Short: "Show one run's record and the tail of its output (RUN: an ID, a prefix, or latest)",
-		Args:  cobra.ExactArgs(1),
+		Example: `  mlstack runs show latest              # the newest run and its last 20 lines of output
+  mlstack runs show 20261201 -n 0       # a run by ID prefix, with all of its kept output
+  mlstack runs show latest --format json | jq .exit_code`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			store, err := runStore(cmd, env)
 			if err != nil {
@@ -106,7 +109,9 @@ func newRunsDiffCmd(env *app.Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "diff RUN RUN",
 		Short: "Show what differs between two runs (image, commit, config, env, command, GPUs, exit, duration, metrics)",
-		Args:  cobra.ExactArgs(2),
+		Example: `  mlstack runs                          # find the IDs
+  mlstack runs diff 20261201-1402 latest # what changed between a run and the newest one`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			store, err := runStore(cmd, env)
 			if err != nil {
@@ -131,7 +136,9 @@ func newRunsPruneCmd(env *app.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "prune",
 		Short: "Remove old run records and their output, keeping the newest",
-		Args:  cobra.NoArgs,
+		Example: `  mlstack runs prune                    # keep the newest 20
+  mlstack runs prune --keep 5`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			store, err := runStore(cmd, env)
 			if err != nil {

@@ -101,6 +101,16 @@ func Run(ctx context.Context, o Options) Report {
 
 func (r *Report) add(c Check) { r.Checks = append(r.Checks, c) }
 
+// status is the grade of the check named name, or "" when it did not run.
+func (r *Report) status(name string) Status {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c.Status
+		}
+	}
+	return ""
+}
+
 func engineChecks(ctx context.Context, r *Report, eng *engine.Client, o Options, h *Host) {
 	r.add(Check{Name: "engine", Status: OK, Detail: fmt.Sprintf("reachable at %s (%s)", eng.Host, eng.Origin)})
 	v, err := eng.ServerVersion(ctx)
@@ -274,35 +284,8 @@ func projectChecks(ctx context.Context, r *Report, eng *engine.Client, o Options
 	if eng == nil {
 		return
 	}
-	r.add(imagesCheck(ctx, eng, p))
+	r.add(engineImages(ctx, eng, p, r.status("registry") == OK))
 	r.add(portsCheck(ctx, eng, p, h))
-}
-
-// imagesCheck names services whose image is neither local nor built by mlstack.
-func imagesCheck(ctx context.Context, eng *engine.Client, p *project.Project) Check {
-	var missing, toBuild []string
-	for _, n := range p.ServiceNames() {
-		svc := p.Services[n]
-		ref := build.ImageName(p.Name, n, svc.Build, svc.Image)
-		if _, err := eng.ImageInspect(ctx, ref); err == nil {
-			continue
-		}
-		if svc.Build != nil {
-			toBuild = append(toBuild, n)
-			continue
-		}
-		missing = append(missing, fmt.Sprintf("%s (service %s)", ref, n))
-	}
-	c := Check{Name: "images", Status: OK, Detail: "every service's image is on the engine"}
-	if len(toBuild) > 0 {
-		c.Detail = "to build at the next up: " + strings.Join(toBuild, ", ")
-	}
-	if len(missing) > 0 {
-		c.Status = Warn
-		c.Detail = "not on the engine (up must pull them): " + strings.Join(missing, ", ")
-		c.Fix = "pull or `docker load` them, or give the services a build: section"
-	}
-	return c
 }
 
 // portsCheck reports published host ports that something other than this project holds.
@@ -378,8 +361,16 @@ func Write(w io.Writer, r Report) error {
 		if _, err := fmt.Fprintf(w, "%-4s  %-*s  %s\n", c.Status, width, c.Name, c.Detail); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
-		if c.Fix != "" {
-			if _, err := fmt.Fprintf(w, "      %-*s  fix: %s\n", width, "", c.Fix); err != nil {
+		// A fix of several lines (one per missing image) lines up under the first.
+		for i, line := range strings.Split(c.Fix, "\n") {
+			if c.Fix == "" {
+				break
+			}
+			label := "fix:"
+			if i > 0 {
+				label = "    "
+			}
+			if _, err := fmt.Fprintf(w, "      %-*s  %s %s\n", width, "", label, line); err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
 		}

@@ -13,7 +13,8 @@ import (
 // doctor reports the engine version and GPU state and exits 0 without a project; in a project it
 // names a published port something else holds, still exiting 0; a broken project exits 1.
 func TestDoctor(t *testing.T) {
-	testenv.Integration(t)
+	eng := testenv.Integration(t)
+	fixture := testenv.FixtureImage(t, eng)
 	dir := t.TempDir()
 	out, stderr, code := mlstackIn(t, dir, "doctor")
 	if code != 0 {
@@ -31,7 +32,7 @@ func TestDoctor(t *testing.T) {
 	}
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
-	writeFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: mlstack-fixture:latest\n    ports: [\"127.0.0.1:" + itoa(port) + ":8080\"]\n"})
+	writeFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: " + fixture + "\n    ports: [\"127.0.0.1:" + itoa(port) + ":8080\"]\n"})
 	out, _, code = mlstackIn(t, dir, "doctor", "--format", "json")
 	if code != 0 {
 		t.Errorf("doctor with a taken port: exit %d, want 0 (not a hard blocker)", code)
@@ -50,6 +51,33 @@ func TestDoctor(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("taken port %d not reported:\n%s", port, out)
+	}
+
+	// An image that is neither here nor buildable: up fails for certain without a registry.
+	writeFiles(t, dir, map[string]string{
+		"compose.yaml": "services:\n  web:\n    image: mlstack-test/absent:1\n  api:\n    build: .\n",
+		"Dockerfile":   "FROM mlstack-test/absent-base:1\n",
+	})
+	out, _, code = mlstackIn(t, dir, "doctor", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("doctor --format json: %v\n%s", err, out)
+	}
+	var registry, images struct{ Status, Detail, Fix string }
+	for _, c := range r.Checks {
+		switch c.Name {
+		case "registry":
+			registry = struct{ Status, Detail, Fix string }{c.Status, c.Detail, c.Fix}
+		case "images":
+			images = struct{ Status, Detail, Fix string }{c.Status, c.Detail, c.Fix}
+		}
+	}
+	for _, want := range []string{"mlstack-test/absent:1 (service web)", "mlstack-test/absent-base:1 (FROM in api's Dockerfile)"} {
+		if !strings.Contains(images.Detail, want) {
+			t.Errorf("images check lacks %q: %+v", want, images)
+		}
+	}
+	if registry.Status != "ok" && (code != 1 || images.Status != "FAIL" || !strings.Contains(images.Fix, "docker load")) {
+		t.Errorf("missing images with no registry: exit %d, images %+v; want exit 1, FAIL with how to get each", code, images)
 	}
 
 	writeFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    depends_on: [nope]\n"})

@@ -16,6 +16,7 @@ import (
 	"github.com/mlstack/mlstack/internal/build"
 	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/gpu"
+	"github.com/mlstack/mlstack/internal/progress"
 	"github.com/mlstack/mlstack/internal/stack"
 )
 
@@ -81,23 +82,24 @@ func (h *Hooks) buildOptions() build.Options {
 	return build.Options{
 		Force:   h.o.Build,
 		NoCache: h.o.NoCache,
-		Quiet:   h.o.Quiet,
+		Quiet:   h.o.Quiet || h.st.UI.Quiet(),
 		Pull:    h.o.PullBase || h.o.Pull == types.PullPolicyAlways,
 		Warn:    func(msg string) { h.st.UI.Warn("%s", msg) },
 	}
 }
 
 // writer gives each building service its own prefixed output, made on first use so a command that
-// builds nothing prints nothing.
+// builds nothing prints nothing. A service's builder output also says, on the progress stream, that
+// its build runs.
 func (h *Hooks) writer(service string) io.Writer {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.writers == nil {
 		names := BuildServices(h.st.Project.Services, nil)
-		pfx := h.st.UI.NewPrefixer(names, false)
+		pfx := h.st.UI.NewPrefixer(names, false).LinesWhenPiped()
 		h.writers = map[string]io.Writer{}
 		for _, n := range names {
-			h.writers[n] = pfx.Writer(n)
+			h.writers[n] = &buildingWriter{w: pfx.Writer(n), emit: func() { h.emit(n, progress.Building, "") }}
 		}
 	}
 	if w, ok := h.writers[service]; ok {
@@ -139,6 +141,7 @@ func (h *Hooks) Image(ctx context.Context, svc types.ServiceConfig) (string, err
 		return "", err
 	}
 	if built {
+		h.emitBuilt(svc.Name, built)
 		h.st.UI.Status("Image "+build.ImageName(h.st.Name(), svc.Name, svc.Build, svc.Image), "Built")
 	}
 	return id, nil
@@ -181,6 +184,7 @@ func (h *Hooks) Build(ctx context.Context, services []string) error {
 			svc := h.st.Project.Services[n]
 			_, built, err := h.set.Image(ctx, svc)
 			if err != nil {
+				h.emit(n, progress.Failed, err.Error())
 				errs[i] = err
 				return
 			}
@@ -188,6 +192,7 @@ func (h *Hooks) Build(ctx context.Context, services []string) error {
 			if built {
 				what = "Built"
 			}
+			h.emitBuilt(n, built)
 			h.st.UI.Status("Image "+build.ImageName(h.st.Name(), n, svc.Build, svc.Image), what)
 		}()
 	}

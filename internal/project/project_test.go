@@ -205,3 +205,22 @@ func TestKnownName(t *testing.T) {
 		})
 	}
 }
+
+// `make example` selects its files through COMPOSE_FILE in the example's .env, compose's own
+// mechanism: a plain command in that directory must load the same files.
+func TestDotEnvComposeFileSelectsTheFiles(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "compose.yaml", "services:\n  api: {image: real}\n")
+	write(t, dir, "compose.offline.yaml", "services:\n  api: {image: offline}\n")
+	write(t, dir, ".env", "COMPOSE_FILE=compose.yaml:compose.offline.yaml\n")
+	t.Chdir(dir)
+	t.Setenv("COMPOSE_FILE", "")
+	os.Unsetenv("COMPOSE_FILE")
+	p, err := Load(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Services["api"].Image; got != "offline" {
+		t.Errorf("image %q: .env's COMPOSE_FILE was not used (files %v)", got, p.ComposeFiles)
+	}
+}

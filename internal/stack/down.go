@@ -16,6 +16,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/graph"
 	"github.com/mlstack/mlstack/internal/labels"
+	"github.com/mlstack/mlstack/internal/progress"
 )
 
 // DownOptions are `mlstack down`'s choices.
@@ -61,7 +62,17 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 		return parallel(ctx, ids(byService[svc]), func(ctx context.Context, id string) error {
 			for _, c := range byService[svc] {
 				if c.ID == id {
-					return s.stopThenRemove(ctx, id, name(c), o.StopTimeout, removals)
+					grace := ""
+					if c.State == "running" {
+						grace = graceDetail(o.StopTimeout, known[svc])
+					}
+					s.emit(svc, progress.Stopping, grace)
+					if err := s.stopThenRemove(ctx, id, name(c), o.StopTimeout, removals); err != nil {
+						s.emit(svc, progress.Failed, err.Error())
+						return err
+					}
+					s.emit(svc, progress.Removed, "")
+					return nil
 				}
 			}
 			return nil

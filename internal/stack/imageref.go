@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/mlstack/mlstack/internal/progress"
 )
 
 // DefaultImage is the resolver up uses when UpOptions.Images is nil: the local image, pulled when
@@ -59,9 +61,11 @@ func (s *Stack) Pull(ctx context.Context, service, ref string) error {
 		return fmt.Errorf("image %s for service %q is not available locally and could not be pulled: %w", ref, service, err)
 	}
 	s.UI.Info("Pulling %s for service %q", ref, service)
+	s.emit(service, progress.Pulling, ref)
 	if err := s.api().Pull(ctx, ref); err != nil {
 		return fail(err)
 	}
 	s.UI.Status("Image "+ref, "Pulled")
+	s.emit(service, progress.Pulled, ref)
 	return nil
 }

@@ -33,6 +33,9 @@ func (s *Stack) Logs(ctx context.Context, o LogsOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := s.missingLogs(ctx, o.Services, cs); err != nil {
+		return err
+	}
 	names := make([]string, len(cs))
 	for i, c := range cs {
 		names[i] = name(c)

@@ -21,6 +21,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/mlstack/mlstack/internal/graph"
+	"github.com/mlstack/mlstack/internal/progress"
 )
 
 // OneOffOptions are the choices of `mlstack run` and `mlstack train`: compose run's flags.
@@ -149,6 +150,11 @@ func (s *Stack) RunOneOff(ctx context.Context, o OneOffOptions) (int, error) {
 	if err := job.create(ctx, devs); err != nil {
 		return 0, err
 	}
+	// The job's output follows: the live view of the dependency phase ends here.
+	if !o.NoDeps && len(orig.DependsOn) > 0 {
+		s.emit(o.Service, progress.Created, "")
+	}
+	s.endProgress()
 	if err := job.start(ctx); err != nil {
 		job.remove()
 		if o.NoGPU == nil || len(devs) == 0 {
@@ -303,7 +309,8 @@ func (s *Stack) upDependencies(ctx context.Context, svc types.ServiceConfig, o O
 	if len(deps) == 0 {
 		return nil
 	}
-	if err := s.Up(ctx, UpOptions{Services: deps, Detach: true, Images: o.Images, Devices: o.Devices, NoGPU: o.NoGPU, Kill: o.Kill, StopTimeout: o.StopTimeout}); err != nil {
+	// One live view for the whole dependency phase: up, then the job's own conditions.
+	if err := s.Up(inPhase(ctx), UpOptions{Services: deps, Detach: true, Images: o.Images, Devices: o.Devices, NoGPU: o.NoGPU, Kill: o.Kill, StopTimeout: o.StopTimeout}); err != nil {
 		if errors.Is(err, ErrInterrupted) {
 			return err
 		}
@@ -334,6 +341,7 @@ func (s *Stack) WaitConditions(ctx context.Context, svc types.ServiceConfig) err
 			return fmt.Errorf("service %q: dependency %q has no container", svc.Name, d)
 		}
 		dep := s.Project.Services[d]
+		s.emit(svc.Name, progress.Waiting, waitDetail(d, c.Condition))
 		for _, ct := range cs {
 			if err := tr.Seed(ctx, ct.ID); err != nil {
 				return fmt.Errorf("service %q: dependency %q: %w", svc.Name, d, err)
@@ -350,6 +358,11 @@ func (s *Stack) WaitConditions(ctx context.Context, svc types.ServiceConfig) err
 				}
 				return fmt.Errorf("service %q: dependency %q failed: %w", svc.Name, d, err)
 			}
+		}
+		if c.Condition == graph.Healthy {
+			s.emit(d, progress.Healthy, "")
+		} else {
+			s.emitExit(d, 0)
 		}
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/mlstack/mlstack/internal/progress"
 )
 
 // PullOptions are `mlstack pull`'s choices.
@@ -49,8 +51,10 @@ func (s *Stack) PullAll(ctx context.Context, o PullOptions) error {
 		if !o.Quiet {
 			s.UI.Info("Pulling %s for service %q", svc.Image, n)
 		}
+		s.emit(n, progress.Pulling, svc.Image)
 		if err := s.api().Pull(ctx, svc.Image); err != nil {
 			err = fmt.Errorf("pull image %s for service %q: %w", svc.Image, n, err)
+			s.emit(n, progress.Failed, err.Error())
 			if o.IgnoreFailures || svc.Build != nil {
 				s.UI.Warn("%v", err)
 				return nil
@@ -63,6 +67,7 @@ func (s *Stack) PullAll(ctx context.Context, o PullOptions) error {
 		if !o.Quiet {
 			s.UI.Status("Image "+svc.Image, "Pulled")
 		}
+		s.emit(n, progress.Pulled, svc.Image)
 		return nil
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/labels"
+	"github.com/mlstack/mlstack/internal/progress"
 	"github.com/mlstack/mlstack/internal/project"
 	"github.com/mlstack/mlstack/internal/ui"
 )
@@ -28,6 +29,9 @@ type Stack struct {
 	API     Engine
 	Project *project.Project
 	UI      *ui.Streams
+	// Progress, when set, receives each service's transitions during up, down, pull and a job's
+	// dependency phase (the terminal's live view, a dashboard).
+	Progress progress.Sink
 
 	images onceMap // image reference → resolved ID, for this command
 }

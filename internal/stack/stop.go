@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/graph"
 	"github.com/mlstack/mlstack/internal/labels"
+	"github.com/mlstack/mlstack/internal/progress"
 )
 
 // StopOptions are `mlstack stop`'s choices.
@@ -29,9 +30,12 @@ func (s *Stack) Stop(ctx context.Context, o StopOptions) error {
 		return err
 	}
 	return s.walkContainers(ctx, cs, true, func(ctx context.Context, c container.Summary) error {
+		svc := c.Labels[labels.Service]
+		s.emit(svc, progress.Stopping, graceDetail(o.Timeout, s.Project.All[svc]))
 		if err := s.api().ContainerStop(ctx, c.ID, container.StopOptions{Timeout: o.Timeout}); err != nil && !isNotFound(err) {
 			return fmt.Errorf("stop service %q (container %s): %w", c.Labels[labels.Service], name(c), err)
 		}
+		s.emit(svc, progress.Stopped, "")
 		s.UI.Status("Container "+name(c), "Stopped")
 		return nil
 	})

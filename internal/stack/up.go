@@ -18,6 +18,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/graph"
 	"github.com/mlstack/mlstack/internal/labels"
+	"github.com/mlstack/mlstack/internal/progress"
 )
 
 // UpOptions are `mlstack up`'s choices.
@@ -121,6 +122,8 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 	defer unlock()
+	// What follows an up (watch's lines) gets the terminal, not a live view.
+	defer s.endPhase(ctx)
 
 	// Everything that can fail on bad input is checked before the first resource is created.
 	plans := map[string]*plan{}
@@ -254,6 +257,7 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	if o.Detach {
 		return nil
 	}
+	s.endProgress()
 	return r.follow(ctx)
 }
 
@@ -314,7 +318,12 @@ func (r *run) containerIDs(svc string) []string {
 }
 
 // converge brings one service to its desired state once its dependencies' conditions hold.
-func (r *run) converge(ctx context.Context, n string) error {
+func (r *run) converge(ctx context.Context, n string) (err error) {
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			r.s.emit(n, progress.Failed, err.Error())
+		}
+	}()
 	pl := r.plans[n]
 	restartDep := false
 	for _, e := range r.g.Deps(n) {
@@ -384,12 +393,14 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 				return old.ID, false, nil
 			}
 			if old.State == "running" {
+				s.emit(svc.Name, progress.Running, "")
 				s.UI.Status("Container "+name(*old), "Running")
 				return old.ID, false, nil
 			}
 			if old.State == "exited" && statusExitCode(old.Status) == 0 && r.isInitJob(svc.Name) {
 				// An init job (a dependent waits for it to complete) that completed and has not changed
 				// is done: running it again would redo a migration and reorder the stack's history.
+				s.emitExit(svc.Name, 0)
 				s.UI.Status("Container "+name(*old), "Completed")
 				return old.ID, false, nil
 			}
@@ -398,10 +409,16 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 			}
 			return old.ID, false, nil
 		}
+		// Said before the removal it leads to, so the steps print in the order they happen.
+		grace := ""
+		if old.State == "running" {
+			grace = graceDetail(r.o.StopTimeout, svc)
+		}
+		s.emit(svc.Name, progress.Recreating, grace)
+		s.UI.Status("Container "+cname, "Recreate")
 		if err := s.removeContainer(ctx, old.ID, name(*old), r.o.StopTimeout); err != nil {
 			return "", false, err
 		}
-		s.UI.Status("Container "+cname, "Recreate")
 	}
 	spec, err := ContainerSpec(SpecInput{Project: s.Project.Project, Service: svc, Number: num, ConfigHash: pl.hash, ImageID: pl.imageID, DeviceRequests: pl.devices, APIVersion: s.api().ClientVersion()})
 	if err != nil {
@@ -411,6 +428,7 @@ func (r *run) convergeOne(ctx context.Context, pl *plan, num int, old *container
 	if err != nil {
 		return "", false, err
 	}
+	s.emit(svc.Name, progress.Created, "")
 	s.UI.Status("Container "+cname, "Created")
 	if r.o.NoStart {
 		return id, true, nil
@@ -506,6 +524,7 @@ func (r *run) startContainer(ctx context.Context, service, id, cname string, tty
 	r.created.mu.Lock()
 	r.created.started = true
 	r.created.mu.Unlock()
+	r.s.emit(service, progress.Started, "")
 	r.s.UI.Status("Container "+cname, "Started")
 	pl := r.plans[service]
 	if !r.o.EngineHealth && pl.svc.HealthCheck != nil && !pl.svc.HealthCheck.Disable && len(pl.svc.HealthCheck.Test) > 0 && r.hasHealthyDependent(service) {
@@ -572,6 +591,7 @@ func (r *run) waitDependency(ctx context.Context, n string, e graph.Edge) error 
 		return nil
 	}
 	pl := r.plans[e.To]
+	r.s.emit(n, progress.Waiting, waitDetail(e.To, e.Condition))
 	for _, id := range ids {
 		err := r.tr.Wait(ctx, id, r.s.conditionHolds(ctx, e.Condition, pl.svc, id, !r.o.EngineHealth))
 		if err != nil {
@@ -580,6 +600,12 @@ func (r *run) waitDependency(ctx context.Context, n string, e graph.Edge) error 
 			}
 			return fmt.Errorf("service %q: dependency %q (%s) failed: %w", n, e.To, r.tr.Get(id).Name, err)
 		}
+	}
+	switch e.Condition {
+	case graph.Healthy:
+		r.s.emit(e.To, progress.Healthy, "")
+	case graph.Completed:
+		r.s.emitExit(e.To, 0)
 	}
 	return nil
 }
@@ -650,6 +676,12 @@ func (r *run) waitAll(ctx context.Context, targets []string) error {
 	return parallel(ctx, targets, func(ctx context.Context, n string) error {
 		hasHC := r.plans[n].hasHealthcheck()
 		for _, id := range r.containerIDs(n) {
+			if hasHC && r.tr.Get(id).Health != "healthy" {
+				r.s.emit(n, progress.Starting, "")
+				break
+			}
+		}
+		for _, id := range r.containerIDs(n) {
 			err := r.tr.Wait(ctx, id, func(st CState) (bool, error) {
 				return readyCheck(st, hasHC, func(what string) error { return r.s.failure(ctx, n, id, what) })
 			})
@@ -661,6 +693,9 @@ func (r *run) waitAll(ctx context.Context, targets []string) error {
 		r.ready[n] = true
 		r.mu.Unlock()
 		r.s.UI.Status("Service "+n, "Ready")
+		if hasHC {
+			r.s.emit(n, progress.Healthy, "")
+		}
 		return nil
 	})
 }

@@ -80,11 +80,10 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 	tidy(ctx, u, eng, store, p.Name)
 	// `mlstack train | head` must not end the run: once stdout's reader is gone the output still
 	// goes to the run's log, and the record completes.
-	ju := *u
-	ju.Out = &pipeTolerant{w: u.Out, gone: func(err error) {
+	ju := u.WithOut(&pipeTolerant{w: u.Out, gone: func(err error) {
 		u.Notice("stdout closed (%v): the job goes on; its output is kept in the run's log", err)
-	}}
-	st := &stack.Stack{Eng: eng, Project: p, UI: &ju}
+	}})
+	st := &stack.Stack{Eng: eng, Project: p, UI: ju, Progress: u.Progress()}
 	svc := p.Services[service]
 
 	commit, dirty, inGit := runs.GitState(ctx, p.WorkingDir)
