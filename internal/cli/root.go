@@ -95,17 +95,24 @@ func explainDefaults(root *cobra.Command) {
 		case "completion":
 			c.Example = "  source <(mlstack completion bash)              # this shell\n  mlstack completion bash > ~/.local/share/bash-completion/completions/mlstack"
 			for _, sh := range c.Commands() {
-				sh.Example = completionExamples[sh.Name()]
+				sh.Example = "  " + completionExample(sh.Name())
 			}
 		}
 	}
 }
 
-var completionExamples = map[string]string{
-	"bash":       "  source <(mlstack completion bash)\n  mlstack completion bash > ~/.local/share/bash-completion/completions/mlstack",
-	"zsh":        "  mlstack completion zsh > \"${fpath[1]}/_mlstack\"",
-	"fish":       "  mlstack completion fish > ~/.config/fish/completions/mlstack.fish",
-	"powershell": "  mlstack completion powershell | Out-String | Invoke-Expression",
+// completionExample says how to load one shell's completion script.
+func completionExample(shell string) string {
+	switch shell {
+	case "bash":
+		return "source <(mlstack completion bash)\n  mlstack completion bash > ~/.local/share/bash-completion/completions/mlstack"
+	case "zsh":
+		return "mlstack completion zsh > \"${fpath[1]}/_mlstack\""
+	case "fish":
+		return "mlstack completion fish > ~/.config/fish/completions/mlstack.fish"
+	default:
+		return "mlstack completion powershell | Out-String | Invoke-Expression"
+	}
 }
 
 // usageOnArgs makes a wrong number of arguments, on any command, print the command's usage line
