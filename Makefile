@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/mlstack/mlstack/internal/app.Version=$(VERSION)
 # A static binary: watch copies mlstack itself into containers (even FROM scratch ones) as its sync helper.
 export CGO_ENABLED := 0
 
-.PHONY: all build test unit integration lint fuzz bench demo example clean
+.PHONY: all build test unit integration lint fuzz bench demo example clean kube-sim kube-sim-down
 
 all: build
 
@@ -43,6 +43,15 @@ demo: build
 ## example: the fraud-detection stack, built offline from Debian packages
 example: build
 	bash examples/fraud-detection/run.sh
+
+## kube-sim: a simulated Kubernetes cluster on loopback (kubeconfig .mlstack/kubesim/kubeconfig, context
+## mlstack-sim); builds its binaries once into ~/.cache/mlstack/kubesim (about 16 minutes cold)
+KUBESIM_STATE := $(CURDIR)/.mlstack/kubesim
+kube-sim:
+	bash tools/kubesim/sim.sh up $(KUBESIM_STATE)
+
+kube-sim-down:
+	bash tools/kubesim/sim.sh down $(KUBESIM_STATE)
 
 clean:
 	rm -rf bin
