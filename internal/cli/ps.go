@@ -18,6 +18,9 @@ func newPsCmd(env *app.Env) *cobra.Command {
 			if o.Format != "" && o.Format != "table" && o.Format != "json" {
 				return usageErr("unknown --format %q: use table or json", o.Format)
 			}
+			if env.OnCluster() {
+				return psOnCluster(cmd, env, o)
+			}
 			st, err := env.StackForDown(cmd.Context())
 			if err != nil {
 				return err

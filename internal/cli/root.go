@@ -47,6 +47,9 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 			return errors.New(msg + " (see mlstack --help)")
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseOnCluster(cmd, env); err != nil {
+				return err
+			}
 			if len(g.Project.Files) == 0 {
 				if f := os.Getenv("COMPOSE_FILE"); f != "" {
 					sep := os.Getenv("COMPOSE_PATH_SEPARATOR")
@@ -67,6 +70,7 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 	pf.StringVar(&g.Project.WorkingDir, "project-directory", "", "project directory (default: the first compose file's directory)")
 	pf.StringVar(&g.Engine.Context, "context", "", "docker context to use (default: DOCKER_CONTEXT or the docker CLI's current context)")
 	pf.StringVarP(&g.Engine.Host, "host", "H", "", "engine address (default: DOCKER_HOST)")
+	addKubeFlags(pf, g)
 
 	root.AddCommand(
 		newUpCmd(env), newDownCmd(env), newPsCmd(env), newLogsCmd(env), newConfigCmd(env), newVersionCmd(env),
@@ -131,7 +135,7 @@ func extraCommands(env *app.Env) []*cobra.Command {
 	for _, f := range []func(*app.Env) *cobra.Command{
 		newBuildCmd, newTrainCmd, newRunsCmd, newWatchCmd, newProfileCmd, newInitCmd, newLintCmd, newDoctorCmd,
 		newRunCmd, newExecCmd, newStopCmd, newStartCmd, newRestartCmd, newKillCmd, newRmCmd, newPullCmd,
-		newPortCmd, newTopCmd, newImagesCmd, newLsCmd, newCreateCmd, newSyncdCmd,
+		newPortCmd, newTopCmd, newImagesCmd, newLsCmd, newCreateCmd, newSyncdCmd, newExportCmd,
 	} {
 		if c := f(env); c != nil {
 			out = append(out, c)

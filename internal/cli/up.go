@@ -100,6 +100,9 @@ func parseScale(vals []string) (map[string]int, error) {
 }
 
 func runUp(cmd *cobra.Command, env *app.Env, o stack.UpOptions, ext *upExtensions) error {
+	if env.OnCluster() {
+		return upOnCluster(cmd, env, o, ext)
+	}
 	ctx := cmd.Context()
 	st, err := env.Stack(ctx, o.Services...)
 	if err != nil {

@@ -38,6 +38,12 @@ type Record struct {
 	Host           string            `json:"host"`
 	MlstackVersion string            `json:"mlstack_version"`
 	LogFile        string            `json:"log_file"`
+	// Cluster, Namespace, Job and Node are set for runs on Kubernetes (the kube context, where the
+	// Job ran, and the node its pod landed on).
+	Cluster   string `json:"cluster,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Job       string `json:"job,omitempty"`
+	Node      string `json:"node,omitempty"`
 }
 
 // Finished reports whether the run has ended.
