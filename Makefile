@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/mlstack/mlstack/internal/app.Version=$(VERSION)
 # A static binary: watch copies mlstack itself into containers (even FROM scratch ones) as its sync helper.
 export CGO_ENABLED := 0
 
-.PHONY: all build test unit integration lint fuzz bench demo example clean kube-sim kube-sim-down
+.PHONY: all build test unit integration lint fuzz bench demo example clean kube-sim kube-sim-down kube-test
 
 all: build
 
@@ -52,6 +52,11 @@ kube-sim:
 
 kube-sim-down:
 	bash tools/kubesim/sim.sh down $(KUBESIM_STATE)
+
+## kube-test: the Kubernetes integration tests against the running kube-sim (they fail without it)
+kube-test: build
+	MLSTACK_BIN=$(CURDIR)/$(BIN) MLSTACK_KUBECONFIG=$(KUBESIM_STATE)/kubeconfig MLSTACK_KUBE_REQUIRED=1 \
+		$(GO) test -count=1 -timeout 20m ./internal/kube/...
 
 clean:
 	rm -rf bin
