@@ -43,10 +43,20 @@ func (p GPUPlan) Describe(requested int64, service string) (asked, granted strin
 func (s *Stack) GPUPlan(ctx context.Context, mode gpu.Mode, services []string, training string) (GPUPlan, error) {
 	plan := GPUPlan{Counts: map[string]int64{}}
 	nodes, err := s.Cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return plan, fmt.Errorf("list the cluster's nodes for the GPU policy: %w", err)
+	switch {
+	case err == nil:
+		plan.MaxPerNode, plan.Node = largestGPUNode(nodes.Items)
+	case mode.Kind == gpu.Auto || mode.Kind == gpu.None:
+		// Users without the right to list nodes still run; the scheduler decides where GPUs are.
+		for _, n := range services {
+			if svc, ok := s.Project.Services[n]; ok && mode.Kind == gpu.Auto {
+				plan.Counts[n] = RequestedGPUs(svc)
+			}
+		}
+		return plan, nil
+	default:
+		return plan, fmt.Errorf("--gpus %s: list the cluster's nodes to check that one can hold the GPUs: %w", mode, err)
 	}
-	plan.MaxPerNode, plan.Node = largestGPUNode(nodes.Items)
 	sort.Strings(services)
 	for _, n := range services {
 		svc, ok := s.Project.Services[n]

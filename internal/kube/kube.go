@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -79,7 +78,7 @@ func Connect(ctx context.Context, o Options) (*Cluster, error) {
 	c := &Cluster{Client: client, Context: o.Context, Server: rest.Host, Namespace: ns}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	if _, err := client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+	if err := client.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Error(); err != nil {
 		return nil, fmt.Errorf("kube context %q: the API server at %s does not answer: %w", o.Context, rest.Host, err)
 	}
 	return c, nil
