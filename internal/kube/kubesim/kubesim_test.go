@@ -17,7 +17,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/mlstack/mlstack/internal/kube"
 	"github.com/mlstack/mlstack/internal/runs"
@@ -57,35 +58,28 @@ func readyOrder(t *testing.T, p *project) func() []string {
 			order = append(order, name)
 		}
 	}
-	dw, err := p.c.AppsV1().Deployments(ns).Watch(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	jw, err := p.c.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			var ev watch.Event
-			select {
-			case ev = <-dw.ResultChan():
-			case ev = <-jw.ResultChan():
-			case <-ctx.Done():
-				return
+	// Informers re-list and re-watch on their own, so the observer survives a watch the server closes.
+	f := informers.NewSharedInformerFactoryWithOptions(p.c, 0, informers.WithNamespace(ns))
+	seen := func(obj any) {
+		switch o := obj.(type) {
+		case *appsv1.Deployment:
+			if o.Status.AvailableReplicas >= 1 {
+				add(o.Name)
 			}
-			switch o := ev.Object.(type) {
-			case *appsv1.Deployment:
-				if o.Status.AvailableReplicas >= 1 {
-					add(o.Name)
-				}
-			case *batchv1.Job:
-				if o.Status.Succeeded >= 1 {
-					add(o.Name)
-				}
+		case *batchv1.Job:
+			if o.Status.Succeeded >= 1 {
+				add(o.Name)
 			}
 		}
-	}()
+	}
+	h := cache.ResourceEventHandlerFuncs{AddFunc: seen, UpdateFunc: func(_, o any) { seen(o) }}
+	for _, inf := range []cache.SharedIndexInformer{f.Apps().V1().Deployments().Informer(), f.Batch().V1().Jobs().Informer()} {
+		if _, err := inf.AddEventHandler(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Start(ctx.Done())
+	f.WaitForCacheSync(ctx.Done())
 	return func() []string {
 		mu.Lock()
 		defer mu.Unlock()
