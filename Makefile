@@ -9,7 +9,7 @@ export CGO_ENABLED := 0
 SHELL := /bin/bash
 FIXTURE_REPO := mlstack-fixture
 
-.PHONY: all build install test unit integration lint fuzz faults bench demo example example-check clean
+.PHONY: all build install test unit integration lint fuzz faults bench demo example example-check clean kube-sim kube-sim-down kube-test
 
 all: build
 
@@ -81,6 +81,20 @@ example: build
 ## example-check: with the example running, check it end to end (plain commands, watch reload, SIGTERM)
 example-check: build
 	bash examples/fraud-detection/check.sh
+
+## kube-sim: a simulated Kubernetes cluster on loopback (kubeconfig .mlstack/kubesim/kubeconfig, context
+## mlstack-sim); builds its binaries once into ~/.cache/mlstack/kubesim (about 16 minutes cold)
+KUBESIM_STATE := $(CURDIR)/.mlstack/kubesim
+kube-sim:
+	bash tools/kubesim/sim.sh up $(KUBESIM_STATE)
+
+kube-sim-down:
+	bash tools/kubesim/sim.sh down $(KUBESIM_STATE)
+
+## kube-test: the Kubernetes integration tests against the running kube-sim (they fail without it)
+kube-test: build
+	MLSTACK_BIN=$(CURDIR)/$(BIN) MLSTACK_KUBECONFIG=$(KUBESIM_STATE)/kubeconfig MLSTACK_KUBE_REQUIRED=1 \
+		$(GO) test -count=1 -timeout 20m ./internal/kube/...
 
 clean:
 	rm -rf bin

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/mlstack/mlstack/internal/engine"
+	"github.com/mlstack/mlstack/internal/kube"
 	"github.com/mlstack/mlstack/internal/project"
 	"github.com/mlstack/mlstack/internal/stack"
 	"github.com/mlstack/mlstack/internal/ui"
@@ -20,6 +21,8 @@ var Version = "dev"
 type Global struct {
 	Project project.Options
 	Engine  engine.Options
+	// Kube selects a Kubernetes cluster instead of the Docker engine (see OnCluster).
+	Kube kube.Options
 }
 
 // Env is what a command runs with.

@@ -22,6 +22,9 @@ func newDownCmd(env *app.Env) *cobra.Command {
 			if o.Rmi != "" && o.Rmi != "local" && o.Rmi != "all" {
 				return usageErr("unknown --rmi %q: use local or all", o.Rmi)
 			}
+			if env.OnCluster() {
+				return downOnCluster(cmd, env, o)
+			}
 			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err

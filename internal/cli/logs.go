@@ -15,6 +15,9 @@ func newLogsCmd(env *app.Env) *cobra.Command {
 		Example: "  mlstack logs -f training      # follow, with live progress bars\n  mlstack logs --tail 50",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
+			if env.OnCluster() {
+				return logsOnCluster(cmd, env, o)
+			}
 			// Naming a service enables its profile, so a job's logs are explained, not refused.
 			st, err := env.ExistingStack(cmd.Context(), args...)
 			if err != nil {

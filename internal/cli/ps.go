@@ -15,6 +15,9 @@ func newPsCmd(env *app.Env) *cobra.Command {
 		Example: "  mlstack ps\n  mlstack ps -a --format json | jq .Health",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
+			if env.OnCluster() {
+				return psOnCluster(cmd, env, o)
+			}
 			st, err := env.ExistingStack(cmd.Context())
 			if err != nil {
 				return err

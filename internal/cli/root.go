@@ -48,6 +48,9 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 			return errors.New(msg + " (see mlstack --help)")
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseOnCluster(cmd, env); err != nil {
+				return err
+			}
 			if err := env.UI.SetProgress(progressMode, cmd.Name()); err != nil {
 				return err
 			}
@@ -72,6 +75,7 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 	pf.StringVar(&g.Engine.Context, "context", "", "docker context to use (default: DOCKER_CONTEXT or the docker CLI's current context)")
 	pf.StringVarP(&g.Engine.Host, "host", "H", "", "engine address (default: DOCKER_HOST)")
 	pf.StringVar(&progressMode, "progress", ui.ProgressAuto, "progress output: auto (tty on a terminal, else plain), tty (live lines per service), plain (append-only lines) or quiet (errors only)")
+	addKubeFlags(pf, g)
 
 	root.AddCommand(
 		newUpCmd(env), newDownCmd(env), newPsCmd(env), newLogsCmd(env), newConfigCmd(env), newVersionCmd(env),
@@ -194,7 +198,7 @@ func extraCommands(env *app.Env) []*cobra.Command {
 	for _, f := range []func(*app.Env) *cobra.Command{
 		newBuildCmd, newTrainCmd, newRunsCmd, newWatchCmd, newProfileCmd, newInitCmd, newLintCmd, newDoctorCmd,
 		newRunCmd, newExecCmd, newStopCmd, newStartCmd, newRestartCmd, newKillCmd, newRmCmd, newPullCmd,
-		newPortCmd, newTopCmd, newImagesCmd, newLsCmd, newCreateCmd, newSyncdCmd, newDashboardCmd,
+		newPortCmd, newTopCmd, newImagesCmd, newLsCmd, newCreateCmd, newSyncdCmd, newDashboardCmd, newExportCmd,
 	} {
 		if c := f(env); c != nil {
 			out = append(out, c)

@@ -77,6 +77,9 @@ Service ports are not published unless --service-ports or --publish.`,
 				return err
 			}
 			o.Keep = !f.rm
+			if env.OnCluster() {
+				return runOnCluster(cmd, env, o, po)
+			}
 			ctx := cmd.Context()
 			st, err := env.Stack(ctx, args[0])
 			if err != nil {

@@ -42,6 +42,9 @@ secrets masked, GPUs, exit code, output): see ` + "`mlstack runs`" + `.`,
 				return err
 			}
 			o.Keep = f.keep
+			if env.OnCluster() {
+				return exitWith(train.RunOnCluster(cmd.Context(), env, train.Options{Job: o, Images: po, Replay: replay}, trainImages(cmd, env, po)))
+			}
 			return exitWith(train.Run(cmd.Context(), env, train.Options{Job: o, Images: po, Replay: replay}))
 		},
 	}

@@ -101,11 +101,14 @@ func parseScale(vals []string) (map[string]int, error) {
 }
 
 func runUp(cmd *cobra.Command, env *app.Env, o stack.UpOptions, img *imageFlags) error {
-	ctx := cmd.Context()
 	po, err := img.options(cmd)
 	if err != nil {
 		return err
 	}
+	if env.OnCluster() {
+		return upOnCluster(cmd, env, o, po)
+	}
+	ctx := cmd.Context()
 	st, err := env.Stack(ctx, o.Services...)
 	if err != nil {
 		return err

@@ -56,6 +56,12 @@ type Record struct {
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 	// MetricSeries holds the reported points per metric, bounded, for curves.
 	MetricSeries map[string][]metrics.Point `json:"metric_series,omitempty"`
+	// Cluster, Namespace, Job and Node are set for runs on Kubernetes (the kube context, where the
+	// Job ran, and the node its pod landed on).
+	Cluster   string `json:"cluster,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Job       string `json:"job,omitempty"`
+	Node      string `json:"node,omitempty"`
 }
 
 // Finished reports whether the run has ended with a known exit code.

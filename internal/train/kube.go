@@ -1,0 +1,101 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/kube"
+	"github.com/mlstack/mlstack/internal/project"
+	"github.com/mlstack/mlstack/internal/runs"
+)
+
+// RunOnCluster runs one training job as a Kubernetes Job (the kube context's) and records it like a
+// run on Docker, plus the cluster, namespace, Job and node. images resolves built services to the
+// digests pushed for the cluster.
+func RunOnCluster(ctx context.Context, env *app.Env, o Options, images func(*project.Project) (map[string]string, error)) (int, error) {
+	u := env.UI
+	if o.Replay != "" {
+		return 0, errors.New("--replay runs a recorded container image on Docker; it is not supported on a cluster yet")
+	}
+	p, err := env.Load(ctx)
+	if err != nil {
+		return 0, err
+	}
+	service, err := SelectService(p.All, o.Job.Service)
+	if err != nil {
+		return 0, err
+	}
+	st, p, err := env.KubeStack(ctx, service)
+	if err != nil {
+		return 0, err
+	}
+	imgs, err := images(p)
+	if err != nil {
+		return 0, err
+	}
+	svc := p.Services[service]
+	if !hasEnv(svc, o.Job, TrackingEnv) {
+		if tsvc, uri, ok := Tracking(p.Services, service); ok {
+			// On a cluster the service resolves by its object name (see kube.Name).
+			uri = strings.Replace(uri, "//"+tsvc+":", "//"+kube.Name(tsvc)+":", 1)
+			o.Job.Env = append([]string{TrackingEnv + "=" + uri}, o.Job.Env...)
+			u.Info("MLflow: %s=%s (service %q)", TrackingEnv, uri, tsvc)
+		}
+	}
+	if err := p.State.Ensure(); err != nil {
+		return 0, err
+	}
+	store := runs.Store{Dir: p.State.RunsDir()}
+	id := store.NewID(time.Now())
+	logw, err := store.LogWriter(id, LogLimit)
+	if err != nil {
+		return 0, err
+	}
+	rec := &runs.Record{
+		ID: id, Project: p.Name, Service: service, Host: st.Cluster.Server, MlstackVersion: app.Version,
+		LogFile: filepath.Join(project.StateDirName, "runs", id+".log"),
+		Cluster: st.Cluster.Context, Namespace: st.Namespace,
+	}
+	if commit, dirty, inGit := runs.GitState(ctx, p.WorkingDir); inGit {
+		rec.GitCommit, rec.GitDirty = commit, &dirty
+	}
+	started := false
+	jo := kube.JobOptions{
+		Service: service, Command: o.Job.Command, Env: o.Job.Env, GPUs: o.Images.GPUs, Training: true,
+		NoDeps: o.Job.NoDeps, Images: imgs, Stdout: io.MultiWriter(u.Out, logw),
+		Started: func(s kube.JobStarted) {
+			started = true
+			rec.Job, rec.Node, rec.ContainerName = s.Job, s.Node, s.Pod
+			rec.StartedAt = s.StartedAt
+			rec.ImageTags = []string{s.Image}
+			rec.Command = s.Command
+			rec.Env, rec.Masked = runs.MaskEnv(s.Env)
+			rec.GPUsRequested, rec.GPUsGranted = s.GPUsRequested, s.GPUsGranted
+			if err := store.Save(rec); err != nil {
+				u.Warn("%v", err)
+			}
+		},
+	}
+	code, runErr := st.RunJob(ctx, jo)
+	if err := logw.Close(); err != nil {
+		u.Warn("%v", err)
+	}
+	if !started {
+		_ = os.Remove(store.LogPath(id))
+		return code, runErr
+	}
+	rec.Finish(time.Now(), code)
+	if err := store.Save(rec); err != nil {
+		u.Warn("%v", err)
+	}
+	if runErr == nil {
+		u.Info("Run %s: Job %s on node %s, exit code %d (`mlstack runs show %s`)", id, rec.Job, rec.Node, code, id)
+	}
+	return code, runErr
+}
