@@ -470,20 +470,20 @@ func (j *oneOff) wait(ctx context.Context) (int, error) {
 	waitC, errC := s.api().ContainerWait(bg, j.id, container.WaitConditionNotRunning)
 	interrupted := ctx.Done()
 	var grace <-chan time.Time
-	code := 0
+	code, signalled := 0, false
 loop:
 	for {
 		select {
 		case res := <-waitC:
 			code = int(res.StatusCode)
 			if res.Error != nil && res.Error.Message != "" {
-				return 0, fmt.Errorf("wait for %q: %s", j.name, res.Error.Message)
+				return 0, fmt.Errorf("service %q: wait for container %s: %s", j.svc.Name, j.name, res.Error.Message)
 			}
 			break loop
 		case err := <-errC:
-			return 0, fmt.Errorf("wait for %q: %w", j.name, err)
+			return 0, fmt.Errorf("service %q: wait for container %s: %w", j.svc.Name, j.name, err)
 		case <-interrupted:
-			interrupted = nil
+			interrupted, signalled = nil, true
 			secs := j.graceSeconds()
 			s.UI.Info("Interrupting %s (Ctrl-C again to kill it; killed after %ds)", j.name, secs)
 			if err := s.api().ContainerKill(bg, j.id, "SIGINT"); err != nil && !isNotFound(err) {
@@ -491,12 +491,15 @@ loop:
 			}
 			grace = time.After(time.Duration(secs) * time.Second)
 		case <-j.o.Kill:
-			j.o.Kill = nil
+			j.o.Kill, signalled = nil, true
 			_ = s.api().ContainerKill(bg, j.id, "KILL")
 		case <-grace:
 			grace = nil
 			_ = s.api().ContainerKill(bg, j.id, "KILL")
 		}
+	}
+	if !signalled && code > 128 && code <= 128+64 {
+		j.saySignalled(bg, code)
 	}
 	if j.attached != nil {
 		// The attach stream ends right after the exit; wait for its last bytes, but not forever.
@@ -507,6 +510,16 @@ loop:
 		j.cancel()
 	}
 	return code, nil
+}
+
+// saySignalled tells the user that a signal mlstack did not send ended the job (a kill or stop from
+// another terminal, or the kernel's OOM killer), since the exit code alone does not say so.
+func (j *oneOff) saySignalled(ctx context.Context, code int) {
+	why := "stopped or killed outside this command"
+	if in, err := j.s.api().ContainerInspect(ctx, j.id); err == nil && in.State != nil && in.State.OOMKilled {
+		why = "killed for running out of memory (OOM)"
+	}
+	j.s.UI.Warn("service %q: the job's container %s was %s: signal %d, exit code %d", j.svc.Name, j.name, why, code-128, code)
 }
 
 func (j *oneOff) graceSeconds() int {
