@@ -143,6 +143,6 @@ func runOnCluster(cmd *cobra.Command, env *app.Env, o stack.OneOffOptions, po pi
 	if err != nil {
 		return err
 	}
-	code, err := st.RunJob(ctx, kube.JobOptions{Service: o.Service, Command: o.Command, Env: o.Env, GPUs: po.GPUs, NoDeps: o.NoDeps, Images: images, Stdout: env.UI.Out})
+	code, err := st.RunJob(ctx, kube.JobOptions{Service: o.Service, Command: o.Command, Env: o.Env, GPUs: po.GPUs, NoDeps: o.NoDeps, Images: images, Stdout: env.UI.Out, WaitTimeout: o.WaitTimeout})
 	return exitWith(code, err)
 }

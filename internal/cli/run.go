@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
@@ -17,6 +19,7 @@ type oneOffFlags struct {
 	keep       bool
 	img        *imageFlags
 	timeout    int
+	wait       int
 }
 
 func (f *oneOffFlags) add(cmd *cobra.Command) {
@@ -32,6 +35,7 @@ func (f *oneOffFlags) add(cmd *cobra.Command) {
 	fl.BoolVarP(&f.noTTY, "no-TTY", "T", false, "don't allocate a TTY (the default when stdin or stdout is not a terminal)")
 	f.img = addImageFlags(cmd, "GPUs for the job: auto (GPU where the engine has one, else CPU with a notice), all, none, N, or device=ID[,ID] (default: MLSTACK_GPUS, else auto)")
 	fl.IntVarP(&f.timeout, "timeout", "t", 10, "seconds the job has to exit after Ctrl-C before it is killed")
+	fl.IntVar(&f.wait, "wait-timeout", int(stack.DefaultDependencyWait/time.Second), "give up waiting for the dependencies (on a cluster, also for the job's pod to start) after this many seconds")
 }
 
 // options turns the flags into the one-off's options and its image and GPU choices; command nil
@@ -54,6 +58,7 @@ func (f *oneOffFlags) options(cmd *cobra.Command, env *app.Env, service string, 
 		t := f.timeout
 		o.StopTimeout = &t
 	}
+	o.WaitTimeout = time.Duration(f.wait) * time.Second
 	po, err := f.img.options(cmd)
 	return o, po, err
 }

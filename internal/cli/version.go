@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/stack"
 )
 
 func newVersionCmd(env *app.Env) *cobra.Command {
@@ -27,11 +28,11 @@ func newVersionCmd(env *app.Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v, err := eng.ServerVersion(cmd.Context())
+			v, err := stack.ReadEngineVersion(cmd.Context(), eng)
 			if err != nil {
-				return fmt.Errorf("engine at %s: version: %w", eng.Host, err)
+				return err
 			}
-			fmt.Fprintf(env.UI.Out, "engine %s (API %s, negotiated %s) at %s\n", v.Version, v.APIVersion, eng.APIVersion, eng.Host)
+			fmt.Fprintf(env.UI.Out, "engine %s (API %s, negotiated %s) at %s\n", v.Version, v.APIVersion, v.Negotiated, v.Addr)
 			return nil
 		},
 	}

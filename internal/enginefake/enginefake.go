@@ -297,6 +297,12 @@ func (e *Engine) Info(ctx context.Context) (system.Info, error) {
 	return system.Info{ID: e.id, Name: "enginefake", ServerVersion: "fake"}, nil
 }
 
+// ServerVersion reports the fake as engine version "fake" speaking the API it negotiated.
+func (e *Engine) ServerVersion(ctx context.Context) (types.Version, error) {
+	e.call("version", "")
+	return types.Version{Version: "fake", APIVersion: e.Version}, nil
+}
+
 // IsLocal implements stack.Engine.
 func (e *Engine) IsLocal() bool { return e.Local }
 

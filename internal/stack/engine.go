@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/image"
@@ -27,6 +28,8 @@ type Engine interface {
 	Addr() string
 	// Info is the engine's system information; its ID names the engine in the project lock.
 	Info(ctx context.Context) (system.Info, error)
+	// ServerVersion is the engine's version and the newest Engine API it speaks.
+	ServerVersion(ctx context.Context) (types.Version, error)
 
 	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
 	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)

@@ -3,7 +3,6 @@ package stack
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/enginefake"
 	"github.com/mlstack/mlstack/internal/project"
+	"github.com/mlstack/mlstack/internal/testenv"
 	"github.com/mlstack/mlstack/internal/ui"
 )
 
@@ -22,17 +22,7 @@ var _ Engine = (*enginefake.Engine)(nil)
 
 // TestMain puts the project locks (kept in the runtime directory) in a temporary directory, so the
 // locks of the tests' many fake engines do not pile up in the user's.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mlstack-stack-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Setenv("XDG_RUNTIME_DIR", dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writers of a stack's UI.
 type syncBuffer struct {

@@ -384,10 +384,21 @@ func (t *Tracker) Wait(ctx context.Context, id string, check func(CState) (bool,
 	}
 }
 
-// waitDeadline bounds a wait by an optional timeout, naming what timed out.
-func waitDeadline(ctx context.Context, d time.Duration, what string) (context.Context, context.CancelFunc) {
-	if d <= 0 {
+// waitBound is a wait's deadline and the error that names what the wait was for.
+type waitBound struct {
+	deadline time.Time
+	cause    error
+}
+
+// newWaitBound starts a bound of d on a wait for what.
+func newWaitBound(d time.Duration, what string) *waitBound {
+	return &waitBound{deadline: time.Now().Add(d), cause: fmt.Errorf("timed out after %s waiting for %s", d, what)}
+}
+
+// within bounds ctx by the deadline; a nil bound bounds nothing.
+func (b *waitBound) within(ctx context.Context) (context.Context, context.CancelFunc) {
+	if b == nil {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeoutCause(ctx, d, fmt.Errorf("timed out after %s waiting for %s", d, what))
+	return context.WithDeadlineCause(ctx, b.deadline, b.cause)
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
@@ -68,7 +69,15 @@ type OneOffOptions struct {
 	Stdout, Stderr io.Writer
 	// Started is called once the job runs.
 	Started func(OneOffStarted)
+	// WaitTimeout bounds the wait for the dependencies, their start and the job's depends_on
+	// conditions together (DefaultDependencyWait when zero).
+	WaitTimeout time.Duration
 }
+
+// DefaultDependencyWait bounds a one-off job's wait for its dependencies when OneOffOptions sets no
+// WaitTimeout: room for a database's first start, but a dependency that never becomes healthy ends
+// the job, naming it, instead of holding it forever.
+const DefaultDependencyWait = 10 * time.Minute
 
 // OneOffStarted describes a running one-off job, for run records.
 type OneOffStarted struct {
@@ -309,37 +318,59 @@ func (s *Stack) upDependencies(ctx context.Context, svc types.ServiceConfig, o O
 	if len(deps) == 0 {
 		return nil
 	}
+	timeout := o.WaitTimeout
+	if timeout <= 0 {
+		timeout = DefaultDependencyWait
+	}
+	bound := newWaitBound(timeout, fmt.Sprintf("the dependencies of service %q (--wait-timeout)", svc.Name))
 	// One live view for the whole dependency phase: up, then the job's own conditions.
-	if err := s.Up(inPhase(ctx), UpOptions{Services: deps, Detach: true, Images: o.Images, Devices: o.Devices, NoGPU: o.NoGPU, Kill: o.Kill, StopTimeout: o.StopTimeout}); err != nil {
-		if errors.Is(err, ErrInterrupted) {
+	if err := s.Up(inPhase(ctx), UpOptions{Services: deps, Detach: true, Images: o.Images, Devices: o.Devices, NoGPU: o.NoGPU, Kill: o.Kill, StopTimeout: o.StopTimeout, bound: bound}); err != nil {
+		if errors.Is(err, ErrInterrupted) || errors.Is(err, bound.cause) {
 			return err
 		}
 		return fmt.Errorf("start dependencies of %q: %w", svc.Name, err)
 	}
-	return s.WaitConditions(ctx, svc)
+	return s.waitConditions(ctx, svc, bound)
 }
 
-// WaitConditions blocks until the service's depends_on conditions hold on the running stack
-// (service_healthy: healthy, or mlstack's early probe passed; service_completed_successfully:
-// exited 0). A dependency that fails is reported by name with its last log lines.
-func (s *Stack) WaitConditions(ctx context.Context, svc types.ServiceConfig) error {
+// waitConditions blocks, within bound, until the service's depends_on conditions hold on the
+// running stack (service_healthy: healthy, or mlstack's early probe passed;
+// service_completed_successfully: exited 0). A dependency that fails is reported by name with its
+// last log lines; a timeout names every dependency whose condition does not hold, with its state.
+func (s *Stack) waitConditions(ctx context.Context, svc types.ServiceConfig, bound *waitBound) error {
 	tr := Track(ctx, s.api(), s.Name())
 	defer tr.Close()
+	var deps []string
 	for _, d := range slices.Sorted(maps.Keys(svc.DependsOn)) {
-		c := svc.DependsOn[d]
-		if c.Condition != graph.Healthy && c.Condition != graph.Completed {
-			continue
+		if c := svc.DependsOn[d].Condition; c == graph.Healthy || c == graph.Completed {
+			deps = append(deps, d)
 		}
+	}
+	waitCtx, cancel := bound.within(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	ids := map[string][]string{}
+	held := map[string]bool{}
+	err := parallel(waitCtx, deps, func(ctx context.Context, d string) error {
+		c := svc.DependsOn[d]
 		cs, err := s.containers(ctx, true, false, d)
 		if err != nil {
 			return err
 		}
 		if len(cs) == 0 {
 			if !c.Required {
-				continue
+				mu.Lock()
+				held[d] = true
+				mu.Unlock()
+				return nil
 			}
 			return fmt.Errorf("service %q: dependency %q has no container", svc.Name, d)
 		}
+		mu.Lock()
+		for _, ct := range cs {
+			ids[d] = append(ids[d], ct.ID)
+		}
+		mu.Unlock()
 		dep := s.Project.Services[d]
 		s.emit(svc.Name, progress.Waiting, waitDetail(d, c.Condition))
 		for _, ct := range cs {
@@ -351,21 +382,44 @@ func (s *Stack) WaitConditions(ctx context.Context, svc types.ServiceConfig) err
 					go probeEarly(ctx, s.api(), tr, ct.ID, dep.HealthCheck)
 				}
 			}
-			err := tr.Wait(ctx, ct.ID, s.conditionHolds(ctx, c.Condition, dep, ct.ID, true))
-			if err != nil {
+			if err := tr.Wait(ctx, ct.ID, s.conditionHolds(ctx, c.Condition, dep, ct.ID, true)); err != nil {
 				if ctx.Err() != nil {
-					return ErrInterrupted
+					return context.Cause(ctx)
 				}
 				return fmt.Errorf("service %q: dependency %q failed: %w", svc.Name, d, err)
 			}
 		}
+		mu.Lock()
+		held[d] = true
+		mu.Unlock()
 		if c.Condition == graph.Healthy {
 			s.emit(d, progress.Healthy, "")
 		} else {
 			s.emitExit(d, 0)
 		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ErrInterrupted
+	case waitCtx.Err() != nil:
+		mu.Lock()
+		defer mu.Unlock()
+		return notReadyError(context.Cause(waitCtx), deps, func(d string) string {
+			if held[d] {
+				return ""
+			}
+			if len(ids[d]) == 0 {
+				return "no container yet"
+			}
+			dep := s.Project.Services[d]
+			hasHC := dep.HealthCheck != nil && !dep.HealthCheck.Disable
+			return containerStates(tr, ids[d], hasHC, func(CState) bool { return false })
+		})
 	}
-	return nil
+	return err
 }
 
 // oneOff is one job container through its life.

@@ -57,6 +57,9 @@ type UpOptions struct {
 	ExitCodeFrom string
 	// Attach limits which services' output an attached up shows (default: all started).
 	Attach []string
+	// bound, when set, bounds the waits instead of --wait-timeout: a one-off job's dependency
+	// phase, whose one deadline covers this up and the job's own conditions after it.
+	bound *waitBound
 }
 
 // ImageResolver returns the image ID to run for a service, building or pulling as needed.
@@ -215,12 +218,12 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	}
 	// --wait-timeout bounds the whole wait, dependencies that never become healthy included: one
 	// deadline for the walk and the final wait.
-	waitCtx := ctx
-	if o.Wait && o.WaitTimeout > 0 {
-		var cancel context.CancelFunc
-		waitCtx, cancel = waitDeadline(ctx, o.WaitTimeout, "the services to be ready")
-		defer cancel()
+	bound := o.bound
+	if bound == nil && o.Wait && o.WaitTimeout > 0 {
+		bound = newWaitBound(o.WaitTimeout, "the services to be ready")
 	}
+	waitCtx, cancel := bound.within(ctx)
+	defer cancel()
 	walkErr := g.Walk(waitCtx, targets, false, r.converge)
 	if walkErr != nil {
 		if !created.started {
@@ -727,36 +730,51 @@ func readyCheck(st CState, hasHC bool, fail func(what string) error) (bool, erro
 func (r *run) notReady(cause error, targets []string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var b strings.Builder
-	b.WriteString(cause.Error())
-	b.WriteString("; not ready:")
-	for _, n := range targets {
+	return notReadyError(cause, targets, func(n string) string {
 		if r.ready[n] {
-			continue
+			return ""
 		}
 		ids := r.ids[n]
 		if len(ids) == 0 {
-			what := "not started (waiting for its dependencies)"
 			if r.converging[n] {
-				what = "being created and started"
+				return "being created and started"
 			}
-			fmt.Fprintf(&b, "\n  %s: %s", n, what)
-			continue
+			return "not started (waiting for its dependencies)"
 		}
 		hasHC := r.plans[n].hasHealthcheck()
-		var states []string
-		ready := true
-		for _, id := range ids {
-			st := r.tr.Get(id)
+		return containerStates(r.tr, ids, hasHC, func(st CState) bool {
 			done, err := readyCheck(st, hasHC, func(string) error { return errors.New("") })
-			ready = ready && done && err == nil
-			states = append(states, st.describe(hasHC))
-		}
-		if !ready {
-			fmt.Fprintf(&b, "\n  %s: %s", n, strings.Join(states, "; "))
+			return done && err == nil
+		})
+	})
+}
+
+// notReadyError is the error of a timed-out wait: the cause, which names what the wait was for,
+// then each of services whose state is not "" (state says why it is not ready).
+func notReadyError(cause error, services []string, state func(service string) string) error {
+	var b strings.Builder
+	b.WriteString("; not ready:")
+	for _, n := range services {
+		if st := state(n); st != "" {
+			fmt.Fprintf(&b, "\n  %s: %s", n, st)
 		}
 	}
-	return errors.New(b.String())
+	return fmt.Errorf("%w%s", cause, b.String())
+}
+
+// containerStates describes the containers ids, or is "" when ready holds for every one of them.
+func containerStates(tr *Tracker, ids []string, hasHC bool, ready func(CState) bool) string {
+	var states []string
+	all := true
+	for _, id := range ids {
+		st := tr.Get(id)
+		all = all && ready(st)
+		states = append(states, st.describe(hasHC))
+	}
+	if all {
+		return ""
+	}
+	return strings.Join(states, "; ")
 }
 
 // parallel runs fn for every name concurrently and returns the first error.

@@ -175,7 +175,7 @@ func TestWaitConditionsSettlesOnARemovedDependency(t *testing.T) {
 		fs.eng.AfterList = nil
 		_ = fs.eng.ContainerRemove(context.Background(), "proj-db-1", container.RemoveOptions{Force: true})
 	}
-	err := fs.WaitConditions(ctx, fs.Project.Services["api"])
+	err := fs.waitConditions(ctx, fs.Project.Services["api"], nil)
 	if err == nil || !strings.Contains(err.Error(), `"db" was removed`) {
 		t.Fatalf("got %v", err)
 	}

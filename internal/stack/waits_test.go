@@ -257,3 +257,43 @@ func TestUpWaitRidesOutARestartByHand(t *testing.T) {
 		t.Fatalf("up --wait across a restart by hand: %v", err)
 	}
 }
+
+func TestOneOffDependencyWaitTimesOutNamingTheDependency(t *testing.T) {
+	cases := []struct {
+		name, yaml, service string
+		want                []string
+	}{
+		// The job's own depends_on condition never holds.
+		{"the job's condition", dbAndAPI, "api", []string{`waiting for the dependencies of service "api" (--wait-timeout); not ready:`, "db: running, health: starting"}},
+		// A dependency's own dependency never becomes healthy: the timeout ends the up of the dependencies.
+		{"a dependency's dependency", dbAndAPI + `
+  job:
+    image: fixture
+    depends_on: [api]
+`, "job", []string{`waiting for the dependencies of service "job" (--wait-timeout); not ready:`, "db: running, health: starting", "api: not started (waiting for its dependencies)"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs := newFakeStack(t, c.yaml)
+			fs.eng.SetBehavior("db", enginefake.Behavior{ProbeExit: 1})
+			started := false
+			_, err := fs.RunOneOff(testCtx(t), OneOffOptions{Service: c.service, WaitTimeout: 300 * time.Millisecond, Started: func(OneOffStarted) { started = true }})
+			if err == nil {
+				t.Fatal("the job ran although db never became healthy")
+			}
+			for _, want := range append(c.want, "timed out after 300ms") {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("timeout message lacks %q:\n%v", want, err)
+				}
+			}
+			if started {
+				t.Error("the job started")
+			}
+			for _, ct := range fs.eng.Containers() {
+				if strings.Contains(ct.Name, "-run-") {
+					t.Errorf("the job's container %s was created", ct.Name)
+				}
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,23 @@ func Integration(t testing.TB) *engine.Client {
 	}
 	t.Cleanup(func() { eng.Close() })
 	return eng
+}
+
+// Main runs a package's tests with XDG_RUNTIME_DIR, where mlstack keeps its per-project locks, in a
+// temporary directory that it removes afterwards: the locks of the tests and of the mlstack binaries
+// they run do not pile up in the user's. Use: func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+func Main(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "mlstack-test-runtime-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: runtime directory: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Setenv("XDG_RUNTIME_DIR", dir); err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
+		return 1
+	}
+	return m.Run()
 }
 
 // ModuleRoot is the repository root (where go.mod is).

@@ -68,7 +68,7 @@ func RunOnCluster(ctx context.Context, env *app.Env, o Options, images func(*pro
 	started := false
 	jo := kube.JobOptions{
 		Service: service, Command: o.Job.Command, Env: o.Job.Env, GPUs: o.Images.GPUs, Training: true,
-		NoDeps: o.Job.NoDeps, Images: imgs, Stdout: io.MultiWriter(u.Out, logw),
+		NoDeps: o.Job.NoDeps, WaitTimeout: o.Job.WaitTimeout, Images: imgs, Stdout: io.MultiWriter(u.Out, logw),
 		Started: func(s kube.JobStarted) {
 			started = true
 			rec.Job, rec.Node, rec.ContainerName = s.Job, s.Node, s.Pod
