@@ -88,18 +88,10 @@ func dockerConfigDir() string {
 // sshDialer reaches a remote engine the way the docker CLI does: `ssh HOST docker system dial-stdio`
 // carries the API over the ssh session's stdin and stdout.
 func sshDialer(raw string) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
-	u, err := url.Parse(raw)
+	u, args, err := sshArgs(raw)
 	if err != nil {
-		return nil, fmt.Errorf("docker host %q: %w", raw, err)
+		return nil, err
 	}
-	args := []string{}
-	if u.User != nil {
-		args = append(args, "-l", u.User.Username())
-	}
-	if u.Port() != "" {
-		args = append(args, "-p", u.Port())
-	}
-	args = append(args, "--", u.Hostname(), "docker", "system", "dial-stdio")
 	return func(ctx context.Context, _, _ string) (net.Conn, error) {
 		cmd := exec.Command("ssh", args...)
 		stdin, err := cmd.StdinPipe()
@@ -115,6 +107,33 @@ func sshDialer(raw string) (func(ctx context.Context, network, addr string) (net
 		}
 		return &cmdConn{cmd: cmd, r: bufio.NewReader(stdout), w: stdin}, nil
 	}, nil
+}
+
+// sshArgs turns ssh://[user@]host[:port] into the ssh client's arguments. Anything else in the URL
+// (a path, a query) has no meaning for dial-stdio and is refused rather than ignored.
+func sshArgs(raw string) (*url.URL, []string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("docker host %q: %w", raw, err)
+	}
+	if u.Hostname() == "" {
+		return nil, nil, fmt.Errorf("docker host %q: no host name after ssh://", raw)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, nil, fmt.Errorf("docker host %q: an ssh:// address takes no path or query", raw)
+	}
+	if _, hasPass := u.User.Password(); hasPass {
+		return nil, nil, fmt.Errorf("docker host %q: ssh:// takes no password; use a key or ssh-agent", raw)
+	}
+	var args []string
+	if u.User != nil {
+		args = append(args, "-l", u.User.Username())
+	}
+	if u.Port() != "" {
+		args = append(args, "-p", u.Port())
+	}
+	args = append(args, "--", u.Hostname(), "docker", "system", "dial-stdio")
+	return u, args, nil
 }
 
 // cmdConn adapts a child process's pipes to net.Conn for the HTTP transport.
