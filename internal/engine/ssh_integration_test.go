@@ -58,6 +58,18 @@ func TestSSHEndpointReachesEngine(t *testing.T) {
 		t.Errorf("negotiated API %s through ssh, want %s or newer", remote.APIVersion, engine.MinAPIVersion)
 	}
 
+	// When ssh fails, the error carries ssh's own words instead of a guess about dockerd.
+	for _, tc := range []struct{ host, want string }{
+		{fmt.Sprintf("ssh://mlstack-nosuchuser@127.0.0.1:%d", port), "Permission denied"},
+		{fmt.Sprintf("ssh://root@127.0.0.1:%d", freePort(t)), "Connection refused"},
+	} {
+		_, err := engine.Connect(ctx, engine.Options{Host: tc.host})
+		t.Logf("%s: %v", tc.host, err)
+		if err == nil || !strings.Contains(err.Error(), tc.host) || !strings.Contains(err.Error(), "ssh says: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("connect to %s: got %v, want an error naming the address and ssh's %q", tc.host, err, tc.want)
+		}
+	}
+
 	// What a user types: the CLI's -H takes the same path (the ssh wrapper is on this process's PATH).
 	out, err := exec.CommandContext(ctx, testenv.Binary(t), "-H", host, "version").CombinedOutput()
 	if err != nil {
