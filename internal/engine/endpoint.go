@@ -96,6 +96,9 @@ func sshDialer(raw string) (func(ctx context.Context, network, addr string) (net
 	if err != nil {
 		return nil, nil, err
 	}
+	if _, err := exec.LookPath("ssh"); err != nil {
+		return nil, nil, fmt.Errorf("docker host %q needs the ssh client: %w", raw, err)
+	}
 	stderr := &sshStderr{}
 	return func(ctx context.Context, _, _ string) (net.Conn, error) {
 		cmd := exec.Command("ssh", args...)

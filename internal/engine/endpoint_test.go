@@ -266,7 +266,7 @@ func TestConnectNamesEndpointAndOrigin(t *testing.T) {
 		newDockerConfig(t)
 		t.Setenv("PATH", t.TempDir())
 		_, err := Connect(context.Background(), Options{Host: "ssh://u@127.0.0.1:1"})
-		wantAll(t, err, "ssh://u@127.0.0.1:1", "--host")
+		wantAll(t, err, "ssh://u@127.0.0.1:1", "needs the ssh client")
 	})
 }
 
