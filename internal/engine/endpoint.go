@@ -7,11 +7,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -86,20 +89,17 @@ func dockerConfigDir() string {
 }
 
 // sshDialer reaches a remote engine the way the docker CLI does: `ssh HOST docker system dial-stdio`
-// carries the API over the ssh session's stdin and stdout.
-func sshDialer(raw string) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
-	u, err := url.Parse(raw)
+// carries the API over the ssh session's stdin and stdout. What ssh last wrote on stderr (a refused
+// key, an unknown host, no docker on the remote) is kept for the error when the engine does not answer.
+func sshDialer(raw string) (func(ctx context.Context, network, addr string) (net.Conn, error), *sshStderr, error) {
+	u, args, err := sshArgs(raw)
 	if err != nil {
-		return nil, fmt.Errorf("docker host %q: %w", raw, err)
+		return nil, nil, err
 	}
-	args := []string{}
-	if u.User != nil {
-		args = append(args, "-l", u.User.Username())
+	if _, err := exec.LookPath("ssh"); err != nil {
+		return nil, nil, fmt.Errorf("docker host %q needs the ssh client: %w", raw, err)
 	}
-	if u.Port() != "" {
-		args = append(args, "-p", u.Port())
-	}
-	args = append(args, "--", u.Hostname(), "docker", "system", "dial-stdio")
+	stderr := &sshStderr{}
 	return func(ctx context.Context, _, _ string) (net.Conn, error) {
 		cmd := exec.Command("ssh", args...)
 		stdin, err := cmd.StdinPipe()
@@ -110,31 +110,109 @@ func sshDialer(raw string) (func(ctx context.Context, network, addr string) (net
 		if err != nil {
 			return nil, err
 		}
+		stderr.reset()
+		cmd.Stderr = stderr
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("ssh to %s: %w", u.Hostname(), err)
 		}
 		return &cmdConn{cmd: cmd, r: bufio.NewReader(stdout), w: stdin}, nil
-	}, nil
+	}, stderr, nil
+}
+
+// sshStderr keeps the first KiB of the latest ssh session's stderr.
+type sshStderr struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (s *sshStderr) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if room := 1024 - len(s.buf); room > 0 {
+		s.buf = append(s.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (s *sshStderr) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = nil
+}
+
+// String is the stderr on one line, for an error message.
+func (s *sshStderr) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(strings.Fields(string(s.buf)), " ")
+}
+
+// sshArgs turns ssh://[user@]host[:port] into the ssh client's arguments. Anything else in the URL
+// (a path, a query) has no meaning for dial-stdio and is refused rather than ignored.
+func sshArgs(raw string) (*url.URL, []string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("docker host %q: %w", raw, err)
+	}
+	if u.Hostname() == "" {
+		return nil, nil, fmt.Errorf("docker host %q: no host name after ssh://", raw)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, nil, fmt.Errorf("docker host %q: an ssh:// address takes no path or query", raw)
+	}
+	if _, hasPass := u.User.Password(); hasPass {
+		return nil, nil, fmt.Errorf("docker host %q: ssh:// takes no password; use a key or ssh-agent", raw)
+	}
+	var args []string
+	if u.User != nil {
+		args = append(args, "-l", u.User.Username())
+	}
+	if u.Port() != "" {
+		args = append(args, "-p", u.Port())
+	}
+	args = append(args, "--", u.Hostname(), "docker", "system", "dial-stdio")
+	return u, args, nil
 }
 
 // cmdConn adapts a child process's pipes to net.Conn for the HTTP transport.
 type cmdConn struct {
 	cmd *exec.Cmd
 	r   *bufio.Reader
-	w   interface {
-		Write([]byte) (int, error)
-		Close() error
-	}
+	w   io.WriteCloser
+
+	once    sync.Once
+	waitErr error
 }
 
-func (c *cmdConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
-func (c *cmdConn) Write(p []byte) (int, error) { return c.w.Write(p) }
-func (c *cmdConn) Close() error {
-	c.w.Close()
-	if c.cmd.Process != nil {
-		c.cmd.Process.Kill()
+// Read reaps the process once its stdout ends, so everything it wrote on stderr has been copied by
+// the time the transport reports the failed read.
+func (c *cmdConn) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil {
+		c.finish(false)
 	}
-	return c.cmd.Wait()
+	return n, err
+}
+
+func (c *cmdConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c *cmdConn) Close() error                { return c.finish(true) }
+
+// finish closes stdin (ending dial-stdio on the remote), kills the process when asked or when it is
+// still running 5 seconds later, and reaps it, once.
+func (c *cmdConn) finish(kill bool) error {
+	c.once.Do(func() {
+		c.w.Close()
+		if c.cmd.Process != nil {
+			if kill {
+				c.cmd.Process.Kill()
+			} else {
+				t := time.AfterFunc(5*time.Second, func() { c.cmd.Process.Kill() })
+				defer t.Stop()
+			}
+		}
+		c.waitErr = c.cmd.Wait()
+	})
+	return c.waitErr
 }
 func (c *cmdConn) LocalAddr() net.Addr                { return dummyAddr{} }
 func (c *cmdConn) RemoteAddr() net.Addr               { return dummyAddr{} }

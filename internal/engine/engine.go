@@ -45,11 +45,13 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		return nil, err
 	}
 	opts := []client.Opt{client.WithAPIVersionNegotiation(), client.WithHost(ep.Host)}
+	var sshSaid *sshStderr
 	if strings.HasPrefix(ep.Host, "ssh://") {
-		dial, err := sshDialer(ep.Host)
+		dial, stderr, err := sshDialer(ep.Host)
 		if err != nil {
 			return nil, err
 		}
+		sshSaid = stderr
 		opts = []client.Opt{client.WithAPIVersionNegotiation(), client.WithHost("http://docker.example"), client.WithDialContext(dial)}
 	}
 	if ep.TLS != nil {
@@ -64,6 +66,11 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	ping, err := api.Ping(pingCtx)
 	if err != nil {
 		api.Close()
+		if sshSaid != nil {
+			if said := sshSaid.String(); said != "" {
+				return nil, fmt.Errorf("cannot reach the Docker engine at %s (%s): ssh says: %s", ep.Host, ep.Origin, said)
+			}
+		}
 		return nil, unreachable(ep, err)
 	}
 	if ping.APIVersion != "" && versionLess(ping.APIVersion, MinAPIVersion) {
