@@ -66,7 +66,7 @@ parallel. A second up recreates only what changed.`,
 	fl := cmd.Flags()
 	fl.BoolVarP(&f.opts.Detach, "detach", "d", false, "run in the background")
 	fl.BoolVar(&f.opts.Wait, "wait", false, "wait until services are running and healthy (implies -d)")
-	fl.IntVar(&f.waitTimeout, "wait-timeout", 0, "give up waiting after this many seconds")
+	fl.IntVar(&f.waitTimeout, "wait-timeout", 0, "give up waiting (for --wait, and for depends_on conditions) after this many seconds (default 600)")
 	fl.BoolVar(&f.opts.NoDeps, "no-deps", false, "don't start linked services")
 	fl.BoolVar(&f.opts.ForceRecreate, "force-recreate", false, "recreate containers even if unchanged")
 	fl.BoolVar(&f.opts.NoRecreate, "no-recreate", false, "keep existing containers even if changed")

@@ -217,10 +217,18 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		r.attach = s.newAttacher(targets, o)
 	}
 	// --wait-timeout bounds the whole wait, dependencies that never become healthy included: one
-	// deadline for the walk and the final wait.
+	// deadline for the walk and the final wait. Without it, and without --wait (the walk still waits
+	// on depends_on conditions), DefaultDependencyWait bounds it, so no up waits forever.
 	bound := o.bound
-	if bound == nil && o.Wait && o.WaitTimeout > 0 {
-		bound = newWaitBound(o.WaitTimeout, "the services to be ready")
+	if bound == nil {
+		d, what := o.WaitTimeout, "the services to be ready"
+		if d <= 0 {
+			d = DefaultDependencyWait
+		}
+		if !o.Wait {
+			what = "the dependencies to be ready"
+		}
+		bound = newWaitBound(d, what)
 	}
 	waitCtx, cancel := bound.within(ctx)
 	defer cancel()

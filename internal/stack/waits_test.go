@@ -161,6 +161,21 @@ func TestUpWaitTimeoutNamesEveryServiceNotReady(t *testing.T) {
 	}
 }
 
+// Without --wait, up still waits on depends_on conditions while it walks: that wait is bounded too.
+func TestUpWithoutWaitBoundsItsDependencyWaits(t *testing.T) {
+	fs := newFakeStack(t, dbAndAPI)
+	fs.eng.SetBehavior("db", enginefake.Behavior{ProbeExit: 1})
+	err := fs.Up(testCtx(t), UpOptions{Detach: true, WaitTimeout: 200 * time.Millisecond})
+	if err == nil {
+		t.Fatal("up returned without db healthy")
+	}
+	for _, want := range []string{"timed out after 200ms waiting for the dependencies to be ready", "db: running, health: starting", "api: not started (waiting for its dependencies)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("timeout message lacks %q:\n%v", want, err)
+		}
+	}
+}
+
 func TestEarlyProbeReleasesDependentsAndEngineHealthWaits(t *testing.T) {
 	t.Run("early probe", func(t *testing.T) {
 		fs := newFakeStack(t, dbAndAPI)
