@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -285,8 +286,8 @@ volumes: {unused: {}}
 	}
 	fixtures := map[string]string{
 		"written here":     dir,
-		"demo":             filepath.Join(root, "examples", "demo"),
-		"fraud-detection":  filepath.Join(root, "examples", "fraud-detection"),
+		"demo":             cleanCopy(t, filepath.Join(root, "examples", "demo")),
+		"fraud-detection":  cleanCopy(t, filepath.Join(root, "examples", "fraud-detection")),
 		"with training on": dir,
 	}
 	for name, fdir := range fixtures {
@@ -303,4 +304,38 @@ volumes: {unused: {}}
 			t.Errorf("%s: config of config differs:\n--- first\n%s\n--- second\n%s", name, first, second)
 		}
 	}
+}
+
+// cleanCopy copies an example directory without what `make example` leaves in it (.env, .mlstack/),
+// so the test reads the example as a fresh clone has it.
+func cleanCopy(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if rel == ".env" || rel == ".mlstack" {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy %s: %v", src, err)
+	}
+	return dst
 }
