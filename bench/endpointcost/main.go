@@ -19,9 +19,9 @@ func main() {
 	if name := os.Getenv("ENDPOINTCOST_RESOLVE"); name != "" {
 		s := store.New(config.ContextStoreDir(), store.NewConfig(func() any { return &docker.EndpointMeta{} }, store.EndpointTypeGetter(docker.DockerEndpoint, func() any { return &docker.EndpointMeta{} })))
 		meta, err := s.GetMetadata(name)
-		fmt.Println(meta, err)
+		fmt.Fprintln(os.Stderr, "context metadata:", meta, err)
 		h, err := connhelper.GetConnectionHelper(os.Getenv("DOCKER_HOST"))
-		fmt.Println(h, err)
+		fmt.Fprintln(os.Stderr, "connection helper:", h, err)
 	}
 	os.Exit(cli.Execute())
 }

@@ -68,7 +68,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		api.Close()
 		if sshSaid != nil {
 			if said := sshSaid.String(); said != "" {
-				return nil, fmt.Errorf("cannot reach the Docker engine at %s (%s): ssh says: %s", ep.Host, ep.Origin, said)
+				return nil, fmt.Errorf("cannot reach the Docker engine at %s (%s): ssh says: %s: %w", ep.Host, ep.Origin, said, err)
 			}
 		}
 		return nil, unreachable(ep, err)

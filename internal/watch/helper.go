@@ -67,7 +67,7 @@ func FindHelper(path string) (*HelperBinary, error) {
 	}
 	f, err := elf.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("sync helper %s: not a Linux executable (%v); watch copies mlstack itself into containers, so run a Linux build of mlstack", path, err)
+		return nil, fmt.Errorf("sync helper %s: not a Linux executable; watch copies mlstack itself into containers, so run a Linux build of mlstack: %w", path, err)
 	}
 	defer f.Close()
 	h := &HelperBinary{Path: path, Arch: elfArch[f.Machine]}
