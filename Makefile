@@ -26,7 +26,8 @@ install: build
 
 ## test: unit and integration tests against the real Docker engine (fails, never skips, without one).
 ## Afterwards it removes the fixture images (mlstack-fixture:*) it built and you did not have before;
-## KEEP_TEST_IMAGES=1 keeps them, which makes the next run faster.
+## KEEP_TEST_IMAGES=1 keeps them, which makes the next run faster. The Kubernetes integration tests
+## need the simulated cluster: they say so and skip here, and `make kube-test` runs them (CI does both).
 test: build lint
 	@before=$$(docker images --format '{{.Repository}}:{{.Tag}}' $(FIXTURE_REPO) 2>/dev/null | sort); \
 	MLSTACK_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...; rc=$$?; \
