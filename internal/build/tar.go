@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mlstack/mlstack/internal/unixmode"
 )
 
 // WriteTar writes an uncompressed tar of exactly the files Walk lists, owned by root as the docker CLI
@@ -88,7 +90,7 @@ func (c *Context) syntheticIgnore() ([]byte, error) {
 func (c *Context) writeEntry(tw *tar.Writer, f File) error {
 	hdr := &tar.Header{
 		Name: f.Path,
-		Mode: tarMode(f.Mode),
+		Mode: int64(unixmode.Bits(f.Mode)),
 		// Whole seconds keep headers in plain ustar/GNU form; the builder ignores sub-second times.
 		ModTime: f.ModTime.Truncate(time.Second),
 	}
@@ -120,21 +122,6 @@ func (c *Context) writeEntry(tw *tar.Writer, f File) error {
 		return err
 	}
 	return nil
-}
-
-// tarMode converts Go's mode bits to the Unix bits tar headers carry.
-func tarMode(m fs.FileMode) int64 {
-	mode := int64(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		mode |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		mode |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		mode |= 0o1000
-	}
-	return mode
 }
 
 // withLabelLine returns a copy of c whose Dockerfile ends with one LABEL instruction carrying lbls,

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/mlstack/mlstack/internal/unixmode"
 )
 
 // OpKind names what an Op does in the container.
@@ -251,7 +253,7 @@ func (c *Client) send(op Op, roots hostRoots, local *[]string) error {
 	}
 	if op.Kind != OpWrite {
 		if op.Mode != 0 {
-			m := modeBits(op.Mode)
+			m := unixmode.Bits(op.Mode)
 			h.Mode = &m
 		}
 		return writeFrame(c.w, h)
@@ -275,9 +277,9 @@ func (c *Client) send(op Op, roots hostRoots, local *[]string) error {
 	if err != nil {
 		return failed(err)
 	}
-	mode := modeBits(fi.Mode())
+	mode := unixmode.Bits(fi.Mode())
 	if op.Mode != 0 {
-		mode = modeBits(op.Mode)
+		mode = unixmode.Bits(op.Mode)
 	}
 	h.Mode = &mode
 	switch {

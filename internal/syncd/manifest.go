@@ -11,6 +11,8 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+
+	"github.com/mlstack/mlstack/internal/unixmode"
 )
 
 // ManifestOptions tunes Manifest.
@@ -171,7 +173,7 @@ func differs(h, c Entry) bool {
 	switch {
 	case h.IsSymlink():
 		return h.Link != c.Link
-	case modeBits(h.Mode) != modeBits(c.Mode):
+	case unixmode.Bits(h.Mode) != unixmode.Bits(c.Mode):
 		return true
 	case h.IsDir():
 		return false

@@ -83,36 +83,6 @@ func (e Entry) IsDir() bool { return e.Mode.IsDir() }
 // IsSymlink reports whether the entry is a symbolic link.
 func (e Entry) IsSymlink() bool { return e.Mode&fs.ModeSymlink != 0 }
 
-// modeBits turns m's permission, setuid, setgid and sticky bits into Unix numbering.
-func modeBits(m fs.FileMode) uint32 {
-	b := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		b |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		b |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		b |= 0o1000
-	}
-	return b
-}
-
-// fileMode is the inverse of modeBits.
-func fileMode(b uint32) fs.FileMode {
-	m := fs.FileMode(b & 0o777)
-	if b&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if b&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if b&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	return m
-}
-
 // AckError reports the ops of one batch that the server (or the client, while
 // reading host files) could not apply; the rest of the batch was applied.
 type AckError struct {

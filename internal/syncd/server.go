@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mlstack/mlstack/internal/unixmode"
 )
 
 // Serve reads batches from in, applies each inside the allowed roots and
@@ -292,7 +294,7 @@ func createTemp(r *os.Root, dir string) (*os.File, string, error) {
 func finishFile(f *os.File, h *header, root bool) error {
 	mode := fs.FileMode(0o644)
 	if h.Mode != nil {
-		mode = fileMode(*h.Mode)
+		mode = unixmode.FileMode(*h.Mode)
 	}
 	// Owner first: a chown clears setuid and setgid.
 	if err := ignoreEPERM(f.Chown(idOr(h.UID), idOr(h.GID)), h, root); err != nil {
@@ -349,7 +351,7 @@ func (s *server) mkdir(r *os.Root, name string, h *header) error {
 		return err
 	}
 	if h.Mode != nil {
-		return r.Chmod(name, fileMode(*h.Mode))
+		return r.Chmod(name, unixmode.FileMode(*h.Mode))
 	}
 	return nil
 }
