@@ -29,6 +29,9 @@ func newDownCmd(env *app.Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if !o.RemoveOrphans {
+				o.EndedJobs = endedJobs(cmd, env)
+			}
 			return st.Down(cmd.Context(), o)
 		},
 	}
@@ -37,4 +40,18 @@ func newDownCmd(env *app.Env) *cobra.Command {
 	cmd.Flags().StringVar(&o.Rmi, "rmi", "", "also remove images: local (built for the project, no image: tag) or all")
 	cmd.Flags().IntVarP(&timeout, "timeout", "t", 10, "seconds to wait for a container to stop before killing it")
 	return cmd
+}
+
+// endedJobs names the one-off containers of runs that are over, after settling the records of runs
+// whose mlstack was killed; when the records cannot be read, down says so and leaves every job.
+func endedJobs(cmd *cobra.Command, env *app.Env) map[string]bool {
+	store, err := runStore(cmd, env)
+	if err == nil {
+		var ended map[string]bool
+		if ended, err = store.EndedContainers(); err == nil {
+			return ended
+		}
+	}
+	env.UI.Warn("read run records: %v; exited training jobs are left in place", err)
+	return nil
 }

@@ -207,6 +207,23 @@ func (s Store) Unfinished() ([]Record, error) {
 	return out, nil
 }
 
+// EndedContainers names the containers of runs that are over (finished, or lost): what may be
+// removed once they exited. Unreadable records are skipped, as Unfinished skips them.
+func (s Store) EndedContainers() (map[string]bool, error) {
+	recs, err := s.List(0)
+	var corrupt *CorruptError
+	if err != nil && !errors.As(err, &corrupt) {
+		return nil, err
+	}
+	ended := map[string]bool{}
+	for _, r := range recs {
+		if r.ContainerName != "" && !r.Running() {
+			ended[r.ContainerName] = true
+		}
+	}
+	return ended, nil
+}
+
 // ids returns the IDs of stored records, newest first; a missing Dir means no runs.
 func (s Store) ids() ([]string, error) {
 	entries, err := os.ReadDir(s.Dir)

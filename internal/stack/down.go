@@ -17,6 +17,7 @@ import (
 	"github.com/mlstack/mlstack/internal/graph"
 	"github.com/mlstack/mlstack/internal/labels"
 	"github.com/mlstack/mlstack/internal/progress"
+	"github.com/mlstack/mlstack/internal/ui"
 )
 
 // DownOptions are `mlstack down`'s choices.
@@ -26,6 +27,10 @@ type DownOptions struct {
 	StopTimeout   *int
 	// Rmi removes images after the containers: "local" (built for the project, no image: tag) or "all".
 	Rmi string
+	// EndedJobs names the one-off containers whose run record is finished or lost (what a killed
+	// mlstack left): down removes them once exited. Other one-offs (a job running in another
+	// terminal, a `run --rm=false` kept on purpose) stay unless RemoveOrphans.
+	EndedJobs map[string]bool
 }
 
 // Down stops and removes the project's containers (dependents first), its networks, and with
@@ -43,9 +48,13 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 	}
 	known := s.Project.All
 	byService := map[string][]container.Summary{}
-	var orphans []container.Summary
+	var orphans, jobs []container.Summary
 	for _, c := range cs {
 		svc := c.Labels[labels.Service]
+		if c.Labels[labels.OneOff] == "True" && !o.RemoveOrphans && !(c.State == "exited" && o.EndedJobs[name(c)]) {
+			jobs = append(jobs, c)
+			continue
+		}
 		if _, ok := known[svc]; !ok && len(known) > 0 && !o.RemoveOrphans && c.Labels[labels.OneOff] != "True" {
 			s.UI.Warn("found orphan container %s of service %q, which the project no longer has; `mlstack down --remove-orphans` removes it", name(c), svc)
 			orphans = append(orphans, c)
@@ -53,6 +62,7 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 		}
 		byService[svc] = append(byService[svc], c)
 	}
+	warnLeftJobs(s.UI, jobs)
 	names := slices.Sorted(maps.Keys(byService))
 	// Stops run all at once (they mostly wait out grace periods); removals, which tear down network
 	// endpoints inside the engine, are bounded: a burst of a hundred at once has left Docker 20.10
@@ -117,6 +127,10 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 		if users := attachedTo(orphans, n.Name); len(users) > 0 {
 			return fmt.Errorf("network %s is still used by orphan container %s (a service the project no longer has); run `mlstack down --remove-orphans` to remove it with the rest", n.Name, strings.Join(users, ", "))
 		}
+		if users := attachedTo(jobs, n.Name); len(users) > 0 {
+			s.UI.Warn("left network %s in place: one-off container %s still uses it; `mlstack down --remove-orphans` removes it too", n.Name, strings.Join(users, ", "))
+			continue
+		}
 		if err := s.removeNetwork(ctx, n.ID); err != nil && !isNotFound(err) {
 			return fmt.Errorf("remove network %s: %w", n.Name, err)
 		}
@@ -135,6 +149,23 @@ func (s *Stack) Down(ctx context.Context, o DownOptions) error {
 		}
 	}
 	return nil
+}
+
+// warnLeftJobs names, in one warning, the one-off containers down leaves and why.
+func warnLeftJobs(u *ui.Streams, jobs []container.Summary) {
+	if len(jobs) == 0 {
+		return
+	}
+	var left []string
+	for _, c := range jobs {
+		why := "kept"
+		if c.State == "running" || c.State == "restarting" || c.State == "paused" {
+			why = "running"
+		}
+		left = append(left, fmt.Sprintf("%s (%s)", name(c), why))
+	}
+	slices.Sort(left)
+	u.Warn("left one-off container %s: a job of another terminal or a container kept on purpose; `mlstack down --remove-orphans` stops and removes them too", strings.Join(left, ", "))
 }
 
 // attachedTo names the containers of cs connected to the network netName.

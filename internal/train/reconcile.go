@@ -89,16 +89,9 @@ func RemoveFinished(ctx context.Context, eng Containers, store runs.Store, proje
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	recs, err := store.List(0)
-	var corrupt *runs.CorruptError
-	if err != nil && !errors.As(err, &corrupt) {
+	done, err := store.EndedContainers()
+	if err != nil {
 		return nil, err
-	}
-	done := map[string]bool{}
-	for _, r := range recs {
-		if r.ContainerName != "" && !r.Running() {
-			done[r.ContainerName] = true
-		}
 	}
 	var removed []string
 	var errs []error
