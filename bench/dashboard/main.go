@@ -144,6 +144,7 @@ func run(loads, evs int) (string, error) {
 	// fresh tab each time (the tab's renderer is started before the clock starts).
 	last := fmt.Sprintf(`.node[data-service="svc%02d"] .status[data-status="healthy"]`, services-1)
 	var times, drawn []time.Duration
+	phases := map[string][]time.Duration{}
 	for range loads {
 		tab, closeTab := newTab(browser)
 		start := time.Now()
@@ -158,9 +159,23 @@ func run(loads, evs int) (string, error) {
 			return rep.String(), fmt.Errorf("read the page's timing: %w", err)
 		}
 		drawn = append(drawn, time.Duration(ms*float64(time.Millisecond)))
+		ph, err := chromedp.Run(tab, chromedp.Evaluate[map[string]float64](phasesJS))
+		if err != nil {
+			return rep.String(), fmt.Errorf("read the page's phases: %w", err)
+		}
+		for k, v := range ph {
+			phases[k] = append(phases[k], time.Duration(v*float64(time.Millisecond)))
+		}
 		closeTab()
 	}
 	fmt.Fprintf(&rep, "page load in headless Chromium, navigation start to the stack drawn (page clock): median %s, max %s (%d loads)\n", median(drawn), slices.Max(drawn).Round(time.Millisecond), loads)
+	fmt.Fprintf(&rep, "  where it goes (page clock, medians):")
+	for _, k := range phaseOrder {
+		if ds := phases[k]; len(ds) > 0 {
+			fmt.Fprintf(&rep, " %s %s;", k, median(ds))
+		}
+	}
+	fmt.Fprintln(&rep)
 	fmt.Fprintf(&rep, "the same seen from outside (navigate until chromedp sees all %d services): median %s, max %s\n", services, median(times), slices.Max(times).Round(time.Millisecond))
 
 	page, closePage := newTab(browser)
@@ -354,6 +369,28 @@ func eventTime(msgs <-chan arrival, errs <-chan error, id, action string) (at, g
 		}
 	}
 }
+
+// phaseOrder names the page's milestones, each read by phasesJS as ms since navigation start.
+var phaseOrder = []string{"html", "css", "app.js", "script", "state-asked", "state", "drawn"}
+
+// phasesJS reads Chromium's own timings of one page load: the document's and each resource's
+// responseEnd, the first state request's start, and the page's marks.
+const phasesJS = `(() => {
+  const out = {};
+  const nav = performance.getEntriesByType('navigation')[0];
+  if (nav) out.html = nav.responseEnd;
+  for (const r of performance.getEntriesByType('resource')) {
+    const n = new URL(r.name).pathname;
+    if (n === '/style.css') out.css = r.responseEnd;
+    if (n === '/app.js') out['app.js'] = r.responseEnd;
+    if ((n === '/api/state' || n === '/api/events') && !('state-asked' in out)) out['state-asked'] = r.startTime;
+  }
+  for (const [k, m] of [['script', 'mlstack-script'], ['state', 'mlstack-state'], ['drawn', 'mlstack-stack-drawn']]) {
+    const e = performance.getEntriesByName(m)[0];
+    if (e) out[k] = e.startTime;
+  }
+  return out;
+})()`
 
 func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
