@@ -16,6 +16,11 @@ const MAX_LOG_LINES = 5000;
   }
 })();
 
+// The first state is asked for before the rest of the script runs, beside the live stream, so the
+// first drawing waits on one plain request instead of the stream's connection; whichever answers
+// first draws (start).
+const firstState = api('/api/state').catch(() => null);
+
 function authHeaders() {
   const t = sessionStorage.getItem(TOKEN_KEY);
   return t ? { 'Authorization': 'Bearer ' + t } : {};
@@ -461,9 +466,7 @@ function chart(name, series) {
 // ---- start ----
 function start() {
   if (!location.hash || location.hash === '#') history.replaceState(null, '', location.pathname + '#/stack');
-  // The first state is asked for at once, beside the live stream, so the first drawing waits on
-  // one plain request instead of the stream's connection; whichever answers first draws.
-  api('/api/state').then(s => { if (!app.state) onState(s); }, () => {});
+  firstState.then(s => { if (s && !app.state) onState(s); });
   render();
   const live = document.getElementById('live');
   stream('/api/events', (ev, data) => {
