@@ -91,6 +91,9 @@ type Tracker struct {
 	// probes bounds mlstack's concurrent early health probes: each is an exec, and many at once
 	// slow the engine down for everything else it is starting.
 	probes chan struct{}
+	// resynced is when each container's last resync re-read began: the waits on one container (its
+	// dependents', --wait's) share one re-read instead of each inspecting it.
+	resynced map[string]time.Time
 }
 
 // maxConcurrentProbes is how many early health probes run at once per command.
@@ -104,7 +107,7 @@ const resyncEvery = 2 * time.Second
 // already exist.
 func Track(ctx context.Context, eng Engine, project string) *Tracker {
 	ctx, cancel := context.WithCancel(ctx)
-	t := &Tracker{eng: eng, states: map[string]*CState{}, changed: make(chan struct{}), cancel: cancel, probes: make(chan struct{}, maxConcurrentProbes)}
+	t := &Tracker{eng: eng, states: map[string]*CState{}, changed: make(chan struct{}), cancel: cancel, probes: make(chan struct{}, maxConcurrentProbes), resynced: map[string]time.Time{}}
 	msgs, errs := eng.ContainerEvents(ctx, labels.ProjectFilter(project))
 	go func() {
 		for {
@@ -377,11 +380,26 @@ func (t *Tracker) Wait(ctx context.Context, id string, check func(CState) (bool,
 		select {
 		case <-ch:
 		case <-resync.C:
-			go t.Refresh(ctx, id)
+			go t.resync(ctx, id)
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
 	}
+}
+
+// resync re-reads a container for a wait unless another wait's re-read of it began less than half
+// of resyncEvery ago, so every container is still re-read at least every resyncEvery while waited
+// for. A 100-service up has dozens of waits at once; each inspecting on its own loads the engine
+// that is starting the project.
+func (t *Tracker) resync(ctx context.Context, id string) {
+	t.mu.Lock()
+	if time.Since(t.resynced[id]) < resyncEvery/2 {
+		t.mu.Unlock()
+		return
+	}
+	t.resynced[id] = time.Now()
+	t.mu.Unlock()
+	t.Refresh(ctx, id)
 }
 
 // waitBound is a wait's deadline and the error that names what the wait was for.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,5 +215,40 @@ func TestTrackerReadsInjectedEvents(t *testing.T) {
 	}
 	if tr.Mark() != 1 {
 		t.Fatalf("the exec event was counted: mark %d", tr.Mark())
+	}
+}
+
+// Many waits on one container (a root service's dependents, --wait) share its periodic re-read:
+// the safety net against a lost event does not multiply engine calls by the number of waiters.
+func TestWaitsOnOneContainerShareTheirResync(t *testing.T) {
+	fs := newFakeStack(t, "services: {x: {image: fixture}}\n")
+	tr := Track(testCtx(t), fs.eng, "proj")
+	defer tr.Close()
+	id := startContainer(t, fs, "db", "proj-db-1", "no")
+	var mu sync.Mutex
+	inspects := 0
+	fs.eng.OnCall = func(name, target string) {
+		if name == "inspect" && target == id {
+			mu.Lock()
+			inspects++
+			mu.Unlock()
+		}
+	}
+	const waiters = 10
+	ctx, cancel := context.WithTimeout(context.Background(), resyncEvery+resyncEvery/4)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range waiters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = tr.Wait(ctx, id, func(st CState) (bool, error) { return st.Health == "healthy", nil })
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if inspects == 0 || inspects >= waiters {
+		t.Fatalf("%d waits over one resync period made %d re-reads, want at least one and fewer than one each", waiters, inspects)
 	}
 }

@@ -121,37 +121,46 @@ func (s *Stack) checkPorts(plans map[string]*plan, existing map[string][]contain
 
 // checkNamesFree refuses, before anything is created, a container name up would create (a fixed
 // container_name or a generated <project>-<service>-<n>) that a container outside this project holds.
-// Only names up has no container of its own for are looked up, so an unchanged up makes no call.
+// Only names up has no container of its own for are looked up, so an unchanged up makes no call; the
+// others are looked up in one list of the engine's containers, not one inspect each (a 100-service
+// cold up made 100 calls in a row before its first create).
 func (s *Stack) checkNamesFree(ctx context.Context, plans map[string]*plan, existing map[string][]container.Summary) error {
-	for _, n := range slices.Sorted(maps.Keys(plans)) {
-		pl := plans[n]
+	type want struct {
+		service string
+		fixed   bool
+	}
+	wanted := map[string]want{}
+	for n, pl := range plans {
 		for num := 1; num <= pl.scale; num++ {
 			cn := ContainerName(s.Name(), pl.svc, num)
-			mine := false
-			for _, c := range existing[n] {
-				if name(c) == cn {
-					mine = true
-				}
+			if !slices.ContainsFunc(existing[n], func(c container.Summary) bool { return name(c) == cn }) {
+				wanted[cn] = want{service: n, fixed: pl.svc.ContainerName != ""}
 			}
-			if mine {
-				continue
-			}
-			in, err := s.api().ContainerInspect(ctx, cn)
-			if err != nil {
-				if isNotFound(err) {
-					continue
-				}
-				return fmt.Errorf("service %q: inspect container %s: %w", n, cn, err)
-			}
-			owner := "no compose project"
-			if in.Config != nil && in.Config.Labels[labels.Project] != "" {
-				owner = "project " + in.Config.Labels[labels.Project]
-			}
-			if pl.svc.ContainerName != "" {
-				return fmt.Errorf("service %q: container_name %q is already used by container %s (%s); remove it or choose another name", n, cn, in.ID[:12], owner)
-			}
-			return fmt.Errorf("service %q: its container name %q is already used by container %s (%s); remove that container (docker rm -f %s) or give this project another name with -p", n, cn, in.ID[:12], owner, cn)
 		}
+	}
+	if len(wanted) == 0 {
+		return nil
+	}
+	all, err := s.api().ContainerList(ctx, container.ListOptions{All: true})
+	if err != nil {
+		return fmt.Errorf("list containers to check the names up creates: %w", err)
+	}
+	// Sorted, so the error names the same container every time.
+	slices.SortFunc(all, func(a, b container.Summary) int { return strings.Compare(name(a), name(b)) })
+	for _, c := range all {
+		w, ok := wanted[name(c)]
+		if !ok {
+			continue
+		}
+		cn, n := name(c), w.service
+		owner := "no compose project"
+		if p := c.Labels[labels.Project]; p != "" {
+			owner = "project " + p
+		}
+		if w.fixed {
+			return fmt.Errorf("service %q: container_name %q is already used by container %s (%s); remove it or choose another name", n, cn, c.ID[:12], owner)
+		}
+		return fmt.Errorf("service %q: its container name %q is already used by container %s (%s); remove that container (docker rm -f %s) or give this project another name with -p", n, cn, c.ID[:12], owner, cn)
 	}
 	return nil
 }

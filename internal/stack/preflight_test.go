@@ -2,7 +2,9 @@ package stack
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
@@ -107,5 +109,56 @@ func TestDownNamesAnOrphanThatHoldsTheNetwork(t *testing.T) {
 	}
 	if left := projectLeftovers(fs); len(left) != 1 || left[0] != "volume proj_data" {
 		t.Fatalf("after down --remove-orphans: %v", left)
+	}
+}
+
+func TestUpRefusesATakenContainerNameNamingTheField(t *testing.T) {
+	fs := newFakeStack(t, `
+services:
+  api:
+    image: fixture
+    container_name: fixed-api
+`)
+	ctx := testCtx(t)
+	if _, err := fs.eng.ContainerCreate(ctx, &container.Config{Image: "fixture", Labels: map[string]string{"com.docker.compose.project": "other"}}, nil, nil, nil, "fixed-api"); err != nil {
+		t.Fatal(err)
+	}
+	err := fs.Up(ctx, UpOptions{Detach: true})
+	if err == nil || !strings.Contains(err.Error(), `container_name "fixed-api" is already used`) || !strings.Contains(err.Error(), "project other") {
+		t.Fatalf("want a refusal naming container_name and the project that holds it, got %v", err)
+	}
+}
+
+// A cold up's engine calls before its first create do not grow with the number of services: the
+// names it will create are checked in one list, not one inspect each.
+func TestColdUpChecksNamesInOneCall(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("services:\n")
+	for i := range 30 {
+		fmt.Fprintf(&b, "  s%02d:\n    image: fixture\n", i)
+	}
+	fs := newFakeStack(t, b.String())
+	var mu sync.Mutex
+	var before []string
+	created := false
+	fs.eng.OnCall = func(name, target string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if name == "create" {
+			created = true
+		}
+		if !created {
+			before = append(before, name)
+		}
+	}
+	if err := fs.Up(testCtx(t), UpOptions{Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// One image inspect (the services share the image), the subscription, the project's list, the
+	// names list, the network's inspect and create, and the lock's engine ID.
+	if len(before) > 10 {
+		t.Fatalf("%d engine calls before the first create of 30 services, want at most 10: %v", len(before), before)
 	}
 }

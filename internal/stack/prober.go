@@ -10,8 +10,12 @@ import (
 	"github.com/mlstack/mlstack/internal/engine"
 )
 
-// earlyProbeEvery is the cadence of mlstack's own health probes while a container is starting.
-const earlyProbeEvery = 100 * time.Millisecond
+// earlyProbeEvery is the cadence of mlstack's own health probes while a container is starting. A
+// dependent is released on average half of it, plus one exec round trip, after its dependency
+// becomes ready, at every healthy hop of the chain. The ticker keeps at most one probe per
+// container in flight: on a loaded engine, where an exec takes longer than this, probes run back
+// to back and the engine's pace sets the rate, not this constant.
+const earlyProbeEvery = 50 * time.Millisecond
 
 // probeEarly runs a service's healthcheck test through exec at a short cadence while the engine still
 // says "starting", and marks the container ready for its dependents at the first pass. The engine

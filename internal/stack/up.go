@@ -128,49 +128,61 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 	// What follows an up (watch's lines) gets the terminal, not a live view.
 	defer s.endPhase(ctx)
 
-	// Everything that can fail on bad input is checked before the first resource is created.
+	// Everything that can fail on bad input is checked before the first resource is created. The
+	// engine reads that do not depend on each other (images, the project's containers, its networks
+	// and volumes) go at once: each is a round trip before the first create, and a loaded engine
+	// answers each one late.
 	plans := map[string]*plan{}
 	resolve := o.Images
 	if resolve == nil {
 		resolve = s.defaultImage
 	}
 	var pmu sync.Mutex
-	if err := parallel(ctx, targets, func(ctx context.Context, n string) error {
-		svc := p.Services[n]
-		h, err := ConfigHash(svc)
-		if err != nil {
+	var tr *Tracker
+	var existing []container.Summary
+	var netsToMake, volsToMake []string
+	err = inOrder(
+		func() error {
+			return parallel(ctx, targets, func(ctx context.Context, n string) error {
+				svc := p.Services[n]
+				h, err := ConfigHash(svc)
+				if err != nil {
+					return err
+				}
+				id, err := resolve(ctx, svc)
+				if err != nil {
+					return err
+				}
+				var devs []container.DeviceRequest
+				if o.Devices != nil {
+					if devs, err = o.Devices(ctx, svc); err != nil {
+						return err
+					}
+				}
+				scale := svc.GetScale()
+				if v, ok := o.Scale[n]; ok {
+					scale = v
+				}
+				if scale > 1 && svc.ContainerName != "" {
+					return fmt.Errorf("service %q: container_name %q is fixed, so the service cannot scale to %d", n, svc.ContainerName, scale)
+				}
+				pmu.Lock()
+				plans[n] = &plan{svc: svc, hash: h, imageID: id, devices: devs, scale: scale}
+				pmu.Unlock()
+				return nil
+			})
+		},
+		func() (err error) {
+			// Subscribe before listing: Track returns once the engine accepted the subscription, so
+			// every change after the list arrives as an event and the list itself can seed the tracker.
+			tr = Track(ctx, s.api(), s.Name())
+			existing, err = s.containers(ctx, true, false)
 			return err
-		}
-		id, err := resolve(ctx, svc)
-		if err != nil {
-			return err
-		}
-		var devs []container.DeviceRequest
-		if o.Devices != nil {
-			if devs, err = o.Devices(ctx, svc); err != nil {
-				return err
-			}
-		}
-		scale := svc.GetScale()
-		if v, ok := o.Scale[n]; ok {
-			scale = v
-		}
-		if scale > 1 && svc.ContainerName != "" {
-			return fmt.Errorf("service %q: container_name %q is fixed, so the service cannot scale to %d", n, svc.ContainerName, scale)
-		}
-		pmu.Lock()
-		plans[n] = &plan{svc: svc, hash: h, imageID: id, devices: devs, scale: scale}
-		pmu.Unlock()
-		return nil
-	}); err != nil {
-		return err
-	}
-
-	// Subscribe before listing: Track returns once the engine accepted the subscription, so every
-	// change after the list arrives as an event and the list itself can seed the tracker.
-	tr := Track(ctx, s.api(), s.Name())
+		},
+		func() (err error) { netsToMake, err = s.checkNetworks(ctx, targets); return err },
+		func() (err error) { volsToMake, err = s.checkVolumes(ctx, targets); return err },
+	)
 	defer tr.Close()
-	existing, err := s.containers(ctx, true, false)
 	if err != nil {
 		return err
 	}
@@ -194,20 +206,12 @@ func (s *Stack) Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 
+	// Networks and volumes are independent of each other; the rollback records each kind apart.
 	created := &rollback{}
-	netsToMake, err := s.checkNetworks(ctx, targets)
-	if err != nil {
-		return err
-	}
-	volsToMake, err := s.checkVolumes(ctx, targets)
-	if err != nil {
-		return err
-	}
-	if err := s.createNetworks(ctx, netsToMake, created); err != nil {
-		created.undo(s)
-		return err
-	}
-	if err := s.createVolumes(ctx, volsToMake, created); err != nil {
+	if err := inOrder(
+		func() error { return s.createNetworks(ctx, netsToMake, created) },
+		func() error { return s.createVolumes(ctx, volsToMake, created) },
+	); err != nil {
 		created.undo(s)
 		return err
 	}
@@ -783,6 +787,27 @@ func containerStates(tr *Tracker, ids []string, hasHC bool, ready func(CState) b
 		return ""
 	}
 	return strings.Join(states, "; ")
+}
+
+// inOrder runs fns concurrently and returns the error of the first of them, in the order given, that
+// failed: the error a sequential run would have stopped at, whichever finished first.
+func inOrder(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn()
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parallel runs fn for every name concurrently and returns the first error.

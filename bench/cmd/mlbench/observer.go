@@ -26,6 +26,10 @@ type ctr struct {
 	exitCode  string
 	health    string
 	destroyed bool
+	// healthyAt and exitedAt are the engine times of the first health_status: healthy and of the
+	// first die with its exit code, for the per-hop trace (hops.go).
+	healthyAt, exitedAt time.Time
+	exitedCode          string
 }
 
 // observer watches one project's containers and networks through the engine's event stream, the
@@ -146,10 +150,16 @@ func (o *observer) apply(m events.Message, netPrefix string) {
 			}
 		case a == string(events.ActionDie):
 			c.running, c.exited, c.exitCode = false, true, m.Actor.Attributes["exitCode"]
+			if c.exitedAt.IsZero() {
+				c.exitedAt, c.exitedCode = at, c.exitCode
+			}
 		case a == string(events.ActionDestroy):
 			c.running, c.destroyed = false, true
 		case strings.HasPrefix(a, "health_status:"):
 			c.health = strings.TrimSpace(strings.TrimPrefix(a, "health_status:"))
+			if c.health == "healthy" && c.healthyAt.IsZero() {
+				c.healthyAt = at
+			}
 		default:
 			return
 		}

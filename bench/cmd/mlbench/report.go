@@ -345,6 +345,7 @@ func markdown(m machine, rows []row, res results, tools []tool, notes, log []str
 			}
 		}
 	}
+	b.WriteString(hopSection(res, tools))
 	if len(failures) > 0 {
 		b.WriteString("\n## Failed runs\n\n```\n" + strings.Join(failures, "\n\n") + "\n```\n")
 	}

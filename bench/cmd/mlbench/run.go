@@ -145,8 +145,11 @@ type sample struct {
 	// createToStart is the median time a container of the run took from create to first start;
 	// idle how long, between the first create and the last start, none was between the two.
 	createToStart, idle time.Duration
-	rssKB               int64
-	err                 error
+	// began is when the tool was started; hops the run's dependency hops (hops.go), for ups.
+	began time.Time
+	hops  []hop
+	rssKB int64
+	err   error
 }
 
 // timed runs the tool and waits both for the observer's condition and for the tool to exit.
@@ -187,6 +190,7 @@ func (r *runner) timed(ctx context.Context, o *observer, cond func(*observer) bo
 		s.err = err
 	}
 	s.wall = inv.end.Sub(inv.start)
+	s.began = inv.start
 	s.rssKB = inv.rssKB
 	if cond == nil {
 		s.observed = s.wall

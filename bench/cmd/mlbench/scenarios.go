@@ -58,6 +58,7 @@ func (r *runner) roundUp(ctx context.Context, t tool, res results, key string, s
 		return
 	}
 	cold := r.timed(ctx, o, allUp(s.expectations()), t, p, upArgs(t)...)
+	cold.hops = r.traceHops(o, cold, s)
 	res.add(key, t.name, cold)
 	if cold.err != nil || !idle {
 		return
@@ -134,7 +135,9 @@ func (r *runner) roundBig(ctx context.Context, t tool, res results) {
 		res.add(scBig, t.name, sample{err: err})
 		return
 	}
-	res.add(scBig, t.name, r.timed(ctx, o, allUp(s.expectations()), t, p, upArgs(t)...))
+	big := r.timed(ctx, o, allUp(s.expectations()), t, p, upArgs(t)...)
+	big.hops = r.traceHops(o, big, s)
+	res.add(scBig, t.name, big)
 }
 
 func (o *observer) createdCount() int {
