@@ -9,7 +9,7 @@ export CGO_ENABLED := 0
 SHELL := /bin/bash
 FIXTURE_REPO := mlstack-fixture
 
-.PHONY: all build install test unit integration lint fuzz faults bench demo example example-check clean kube-sim kube-sim-down kube-test
+.PHONY: all build install test unit integration lint fuzz faults bench demo example example-check clean kube-sim kube-sim-down kube-test bench-kube
 
 all: build
 
@@ -70,6 +70,12 @@ faults: build
 ## docker-compose 1.x where installed; the report goes to bench/results/. Quick: BENCH_RUNS=1
 bench: build
 	MLSTACK_BIN=$(CURDIR)/$(BIN) bash bench/run.sh
+
+## bench-kube: the Kubernetes scale figure: a 100-service project on a 50-node kube-sim of its own
+## (ports 23890/6543/5100, beside make kube-sim's), mlstack's ordered up against an unordered
+## kubectl apply, timed by one watch; the report goes to bench/kubescale/result.txt
+bench-kube: build
+	MLSTACK_BIN=$(CURDIR)/$(BIN) bash bench/kubescale/run.sh
 
 ## demo: a small stack on the fixture image (no registry needed)
 demo: build

@@ -33,6 +33,12 @@ const (
 // RequestWatchProgress: clusters on etcd 3.4 (the simulated one included) never answer such lists.
 const watchListGate = "KUBE_FEATURE_WatchListClient"
 
+// Client-side rate limit of every request mlstack makes to the cluster.
+const (
+	clientQPS   = 50
+	clientBurst = 300
+)
+
 // connectTimeout bounds the first request, so a cluster that does not answer is named at once.
 const connectTimeout = 10 * time.Second
 
@@ -67,6 +73,10 @@ func Connect(ctx context.Context, o Options) (*Cluster, error) {
 		return nil, fmt.Errorf("kube context %q: %w", o.Context, err)
 	}
 	rest.UserAgent = "mlstack"
+	// client-go's default of 5 requests a second (burst 10) made `up` of 100 services wait on
+	// itself: each service is a few applies, and a root's dependents are applied all at once when it
+	// becomes ready. The API server's priority and fairness protects it, as for kubectl's discovery.
+	rest.QPS, rest.Burst = clientQPS, clientBurst
 	client, err := kubernetes.NewForConfig(rest)
 	if err != nil {
 		return nil, fmt.Errorf("kube context %q: %w", o.Context, err)

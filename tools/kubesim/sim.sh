@@ -4,13 +4,17 @@
 # loopback, with their state, logs and the kubeconfig (context mlstack-sim) under STATE.
 #   sim.sh up STATE     build what is missing (cached by version), start everything, wait for Ready nodes
 #   sim.sh down STATE   stop what `up` started (by its recorded pids) and remove STATE
+# A second cluster beside the first takes other ports, and a bigger one more CPU nodes:
+#   KUBESIM_ETCD_PORT (23790; the peer port is 10 above), KUBESIM_API_PORT (6443),
+#   KUBESIM_REGISTRY_PORT (5000), KUBESIM_CPU_NODES (2: cpu-0, cpu-1; gpu-0 is always there).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cmd="${1:?usage: sim.sh up|down STATE}"
 state="$(mkdir -p "${2:?usage: sim.sh up|down STATE}" && cd "$2" && pwd)"
-ETCD_PORT=23790
-API_PORT=6443
-REGISTRY=127.0.0.1:5000
+ETCD_PORT="${KUBESIM_ETCD_PORT:-23790}"
+API_PORT="${KUBESIM_API_PORT:-6443}"
+REGISTRY="127.0.0.1:${KUBESIM_REGISTRY_PORT:-5000}"
+CPU_NODES="${KUBESIM_CPU_NODES:-2}"
 CONTEXT=mlstack-sim
 # client-go streams lists over watches by default, which etcd 3.4 cannot serve.
 export KUBE_FEATURE_WatchListClient=false
@@ -134,7 +138,14 @@ wait_for registry 30 curl -sf "http://$REGISTRY/v2/"
 
 k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
 wait_for "the default namespace" 60 k get namespace default
-k apply -f "$here/stages/nodes.yaml" >/dev/null || fail "could not create the nodes"
-wait_for "Ready nodes" 90 k wait --for=condition=Ready node/cpu-0 node/cpu-1 node/gpu-0 --timeout=2s
+nodes=(node/gpu-0)
+for i in $(seq 0 $((CPU_NODES - 1))); do
+  sed "s/@NAME@/cpu-$i/g" "$here/stages/cpu-node.yaml"
+  echo ---
+  nodes+=("node/cpu-$i")
+done >"$state/nodes.yaml"
+cat "$here/stages/gpu-node.yaml" >>"$state/nodes.yaml"
+k apply -f "$state/nodes.yaml" >/dev/null || fail "could not create the nodes"
+wait_for "$((CPU_NODES + 1)) Ready nodes" 90 k wait --for=condition=Ready "${nodes[@]}" --timeout=2s
 wait_for "the default service account" 60 k get serviceaccount default -n default
 echo "kube-sim: up; KUBECONFIG=$kubeconfig (context $CONTEXT), registry $REGISTRY"
