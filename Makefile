@@ -1,6 +1,8 @@
 # mlstack's build, test and benchmark entry points. `make test` is what CI runs.
 GO      ?= go
 BIN     := bin/mlstack
+# mlstack-kube: mlstack plus the Kubernetes backend (client-go); mlstack hands cluster commands to it.
+KUBE_BIN := bin/mlstack-kube
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/mlstack/mlstack/internal/app.Version=$(VERSION)
 # A static binary: watch copies mlstack itself into containers (even FROM scratch ones) as its sync helper.
@@ -14,15 +16,16 @@ FIXTURE_REPO := mlstack-fixture
 all: build
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/mlstack
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/mlstack ./cmd/mlstack-kube
 
-## install: bin/mlstack into $(PREFIX)/bin (default ~/.local/bin, no root needed; PREFIX=/usr/local as root)
+## install: bin/mlstack and bin/mlstack-kube into $(PREFIX)/bin (default ~/.local/bin, no root needed;
+## PREFIX=/usr/local as root); mlstack finds mlstack-kube next to itself
 PREFIX ?= $(HOME)/.local
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mlstack
-	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) echo "installed $(PREFIX)/bin/mlstack";; \
-	  *) echo "installed $(PREFIX)/bin/mlstack; $(PREFIX)/bin is not on your PATH: add it, e.g. echo 'export PATH=\"$(PREFIX)/bin:\$$PATH\"' >> ~/.bashrc";; esac
+	install -m 0755 $(BIN) $(KUBE_BIN) $(DESTDIR)$(PREFIX)/bin/
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) echo "installed $(PREFIX)/bin/mlstack and $(PREFIX)/bin/mlstack-kube";; \
+	  *) echo "installed $(PREFIX)/bin/mlstack and $(PREFIX)/bin/mlstack-kube; $(PREFIX)/bin is not on your PATH: add it, e.g. echo 'export PATH=\"$(PREFIX)/bin:\$$PATH\"' >> ~/.bashrc";; esac
 
 ## test: unit and integration tests against the real Docker engine (fails, never skips, without one).
 ## Afterwards it removes the fixture images (mlstack-fixture:*) it built and you did not have before;
@@ -98,7 +101,8 @@ kube-sim:
 kube-sim-down:
 	bash tools/kubesim/sim.sh down $(KUBESIM_STATE)
 
-## kube-test: the Kubernetes integration tests against the running kube-sim (they fail without it)
+## kube-test: the Kubernetes integration tests against the running kube-sim (they fail without it);
+## they run bin/mlstack, which hands cluster commands to bin/mlstack-kube beside it
 kube-test: build
 	MLSTACK_BIN=$(CURDIR)/$(BIN) MLSTACK_KUBECONFIG=$(KUBESIM_STATE)/kubeconfig MLSTACK_KUBE_REQUIRED=1 \
 		$(GO) test -count=1 -timeout 20m ./internal/kube/...

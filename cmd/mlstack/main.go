@@ -1,4 +1,5 @@
-// Command mlstack runs an ML team's compose stack on Docker as a one-command dev loop.
+// Command mlstack runs an ML team's compose stack on Docker as a one-command dev loop. It does not
+// link client-go: commands on a Kubernetes cluster are handed to mlstack-kube (see cli.Execute).
 package main
 
 import (
@@ -7,4 +8,4 @@ import (
 	"github.com/mlstack/mlstack/internal/cli"
 )
 
-func main() { os.Exit(cli.Execute()) }
+func main() { os.Exit(cli.Execute(cli.Options{})) }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/mlstack/mlstack/internal/engine"
-	"github.com/mlstack/mlstack/internal/kube"
 	"github.com/mlstack/mlstack/internal/project"
 	"github.com/mlstack/mlstack/internal/stack"
 	"github.com/mlstack/mlstack/internal/ui"
@@ -22,7 +21,18 @@ type Global struct {
 	Project project.Options
 	Engine  engine.Options
 	// Kube selects a Kubernetes cluster instead of the Docker engine (see OnCluster).
-	Kube kube.Options
+	Kube ClusterOptions
+}
+
+// ClusterOptions select a Kubernetes cluster: the global flags, whose environment variables
+// (internal/kubeenv) Env reads where they are not given.
+type ClusterOptions struct {
+	// Context is --kube-context; empty means MLSTACK_KUBE_CONTEXT, and both empty mean Docker.
+	Context string
+	// Namespace is --namespace: empty means the context's namespace, else the project's name.
+	Namespace string
+	// Registry is --registry: where images built for the cluster are pushed (see Env.Registry).
+	Registry string
 }
 
 // Env is what a command runs with.
@@ -31,6 +41,11 @@ type Env struct {
 	UI     *ui.Streams
 	// Kill is closed on the second Ctrl-C (the first cancels the command's context).
 	Kill <-chan struct{}
+	// Docker and Cluster are the two backends Backend chooses from. Cluster is nil in the mlstack
+	// binary, which does not link client-go and hands cluster commands to mlstack-kube (see
+	// cli.Execute).
+	Docker  Backend
+	Cluster ClusterBackend
 }
 
 // Load loads the project for this command.

@@ -11,10 +11,11 @@ func newDownCmd(env *app.Env) *cobra.Command {
 	var o stack.DownOptions
 	var timeout int
 	cmd := &cobra.Command{
-		Use:     "down",
-		Short:   "Stop and remove the project's containers and networks",
-		Example: "  mlstack down        # keep volumes (data, models)\n  mlstack down -v     # also remove the project's named volumes",
-		Args:    cobra.NoArgs,
+		Use:         "down",
+		Short:       "Stop and remove the project's containers and networks",
+		Example:     "  mlstack down        # keep volumes (data, models)\n  mlstack down -v     # also remove the project's named volumes",
+		Args:        cobra.NoArgs,
+		Annotations: onBackend(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("timeout") {
 				o.StopTimeout = &timeout
@@ -22,17 +23,11 @@ func newDownCmd(env *app.Env) *cobra.Command {
 			if o.Rmi != "" && o.Rmi != "local" && o.Rmi != "all" {
 				return usageErr("unknown --rmi %q: use local or all", o.Rmi)
 			}
-			if env.OnCluster() {
-				return downOnCluster(cmd, env, o)
-			}
-			st, err := env.ExistingStack(cmd.Context())
+			b, err := env.Backend()
 			if err != nil {
 				return err
 			}
-			if !o.RemoveOrphans {
-				o.EndedJobs = endedJobs(cmd, env)
-			}
-			return st.Down(cmd.Context(), o)
+			return b.Down(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().BoolVarP(&o.Volumes, "volumes", "v", false, "remove the project's named volumes")

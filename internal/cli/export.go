@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
-	"github.com/mlstack/mlstack/internal/kube"
-	"github.com/mlstack/mlstack/internal/pipeline"
 )
 
 func newExportCmd(env *app.Env) *cobra.Command {
@@ -25,30 +21,18 @@ kustomize base: one file per service, headed by a comment naming the compose ser
 kustomization.yaml. Argo CD sync-wave annotations keep the dependency order (one-shot services are
 Jobs in an earlier wave than their dependents). Built services need --registry: their images are
 built and pushed, and the manifests name the pushed digests. Secret values are never written.`,
-		Example: "  mlstack export kubernetes -o deploy/base\n  kubectl apply -k deploy/base -n team-ml",
-		Args:    cobra.NoArgs,
+		Example:     "  mlstack export kubernetes -o deploy/base\n  kubectl apply -k deploy/base -n team-ml",
+		Args:        cobra.NoArgs,
+		Annotations: onCluster(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dir == "" {
 				return usageErr("export kubernetes: give the output directory with -o DIR")
 			}
-			p, err := env.Load(cmd.Context())
+			c, err := env.ClusterBackend()
 			if err != nil {
 				return err
 			}
-			images, err := clusterImages(cmd, env, p, pipeline.Options{})
-			if err != nil {
-				return err
-			}
-			files, warnings, err := kube.Export(p.Project, dir, kube.ConvertOptions{Images: images})
-			if err != nil {
-				return err
-			}
-			for _, w := range warnings {
-				env.UI.Warn("%s", w)
-			}
-			env.UI.Info("Wrote %d files to %s", len(files), dir)
-			fmt.Fprintln(env.UI.Out, dir)
-			return nil
+			return c.Export(cmd.Context(), dir)
 		},
 	}
 	k8s.Flags().StringVarP(&dir, "output", "o", "", "directory to write the kustomize base to")

@@ -10,20 +10,17 @@ import (
 func newLogsCmd(env *app.Env) *cobra.Command {
 	var o stack.LogsOptions
 	cmd := &cobra.Command{
-		Use:     "logs [SERVICE...]",
-		Short:   "Show the services' output",
-		Example: "  mlstack logs -f training      # follow, with live progress bars\n  mlstack logs --tail 50",
+		Use:         "logs [SERVICE...]",
+		Short:       "Show the services' output",
+		Annotations: onBackend(),
+		Example:     "  mlstack logs -f training      # follow, with live progress bars\n  mlstack logs --tail 50",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
-			if env.OnCluster() {
-				return logsOnCluster(cmd, env, o)
-			}
-			// Naming a service enables its profile, so a job's logs are explained, not refused.
-			st, err := env.ExistingStack(cmd.Context(), args...)
+			b, err := env.Backend()
 			if err != nil {
 				return err
 			}
-			return st.Logs(cmd.Context(), o)
+			return b.Logs(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().BoolVarP(&o.Follow, "follow", "f", false, "follow the output")

@@ -10,28 +10,17 @@ import (
 func newPsCmd(env *app.Env) *cobra.Command {
 	var o stack.PsOptions
 	cmd := &cobra.Command{
-		Use:     "ps [SERVICE...]",
-		Short:   "List the project's containers",
-		Example: "  mlstack ps\n  mlstack ps -a --format json | jq .Health",
+		Use:         "ps [SERVICE...]",
+		Short:       "List the project's containers",
+		Annotations: onBackend(),
+		Example:     "  mlstack ps\n  mlstack ps -a --format json | jq .Health",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
-			if env.OnCluster() {
-				return psOnCluster(cmd, env, o)
-			}
-			st, err := env.ExistingStack(cmd.Context())
+			b, err := env.Backend()
 			if err != nil {
 				return err
 			}
-			if len(st.Project.All) > 0 {
-				if err := st.Project.CheckServices(args); err != nil {
-					return err
-				}
-			}
-			views, err := st.Views(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			return st.WritePs(env.UI.Out, views, o)
+			return b.Ps(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().BoolVarP(&o.All, "all", "a", false, "show stopped containers too")

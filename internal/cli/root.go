@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/dockerapp"
 	"github.com/mlstack/mlstack/internal/stack"
 	"github.com/mlstack/mlstack/internal/ui"
 )
@@ -50,6 +51,9 @@ health-ordered starts, persisted profiles, live code sync, and tracked training 
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if err := refuseOnCluster(cmd, env); err != nil {
 				return err
+			}
+			if env.Cluster == nil && needsCluster(cmd, env) {
+				return handOff()
 			}
 			if err := env.UI.SetProgress(progressMode, cmd.Name()); err != nil {
 				return err
@@ -135,12 +139,23 @@ func usageOnArgs(c *cobra.Command) {
 	}
 }
 
+// Options are what a binary built on this package brings.
+type Options struct {
+	// Cluster builds the Kubernetes backend (kubeapp.New, in mlstack-kube). Without it, commands
+	// on a cluster are handed to mlstack-kube (see handOff), so this binary never links client-go.
+	Cluster func(*app.Env) app.ClusterBackend
+}
+
 // Execute runs mlstack with the process's arguments and returns the exit code.
-func Execute() int {
+func Execute(o Options) int {
 	streams := ui.System()
 	streams.RouteLibraryLogs()
 	kill := make(chan struct{})
 	env := &app.Env{UI: streams, Kill: kill}
+	env.Docker = dockerapp.New(env)
+	if o.Cluster != nil {
+		env.Cluster = o.Cluster(env)
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	sigs := make(chan os.Signal, 4)

@@ -75,27 +75,19 @@ Service ports are not published unless --service-ports or --publish.`,
 		Example: `  mlstack run training python -m src.training.train --config config/training.yaml
   mlstack run --no-deps -e DEBUG=1 inference pytest -q
   mlstack run --service-ports notebook`,
-		Args: cobra.MinimumNArgs(1),
+		Args:        cobra.MinimumNArgs(1),
+		Annotations: onBackend(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, po, err := f.options(cmd, env, args[0], args[1:])
 			if err != nil {
 				return err
 			}
 			o.Keep = !f.rm
-			if env.OnCluster() {
-				return runOnCluster(cmd, env, o, po)
-			}
-			ctx := cmd.Context()
-			st, err := env.Stack(ctx, args[0])
+			b, err := env.Backend()
 			if err != nil {
 				return err
 			}
-			hooks, err := pipeline.New(st, po)
-			if err != nil {
-				return err
-			}
-			hooks.OneOff(&o)
-			return exitWith(st.RunOneOff(ctx, o))
+			return exitWith(b.Run(cmd.Context(), app.JobOptions{Job: o, Images: po}))
 		},
 	}
 	fl := cmd.Flags()

@@ -10,7 +10,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/app"
 	"github.com/mlstack/mlstack/internal/runs"
-	"github.com/mlstack/mlstack/internal/train"
+	"github.com/mlstack/mlstack/internal/dockerapp"
 	"github.com/mlstack/mlstack/internal/ui"
 )
 
@@ -159,23 +159,7 @@ func newRunsPruneCmd(env *app.Env) *cobra.Command {
 	return cmd
 }
 
-// runStore opens the run records of the project (loading its files only to find its directory) and
-// settles records of runs whose mlstack was killed against the engine, when there are any.
+// runStore opens the project's run records, settled against the engine (dockerapp.RunStore).
 func runStore(cmd *cobra.Command, env *app.Env) (runs.Store, error) {
-	p, err := env.Load(cmd.Context())
-	if err != nil {
-		return runs.Store{}, err
-	}
-	store := runs.Store{Dir: p.State.RunsDir()}
-	if open, err := store.Unfinished(); err == nil && len(open) > 0 {
-		eng, err := env.Connect(cmd.Context())
-		if err != nil {
-			env.UI.Warn("runs shown as recorded, not checked against the engine: %v", err)
-			return store, nil
-		}
-		if _, err := train.Reconcile(cmd.Context(), eng, store); err != nil {
-			env.UI.Warn("check runs against the engine: %v", err)
-		}
-	}
-	return store, nil
+	return dockerapp.RunStore(cmd.Context(), env)
 }

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
-	"github.com/mlstack/mlstack/internal/train"
 )
 
 func newTrainCmd(env *app.Env) *cobra.Command {
@@ -28,6 +27,7 @@ secrets masked, GPUs, exit code, output): see ` + "`mlstack runs`" + `.`,
   mlstack train -e EPOCHS=3 -- python -m src.training.train --config config/training.yaml
   mlstack train --gpus all                        # fail unless the engine has a GPU
   mlstack train --replay latest                   # run the newest recorded run again`,
+		Annotations: onBackend(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			service, command := splitTrainArgs(cmd, args)
 			if len(service) > 1 {
@@ -42,10 +42,11 @@ secrets masked, GPUs, exit code, output): see ` + "`mlstack runs`" + `.`,
 				return err
 			}
 			o.Keep = f.keep
-			if env.OnCluster() {
-				return exitWith(train.RunOnCluster(cmd.Context(), env, train.Options{Job: o, Images: po, Replay: replay}, trainImages(cmd, env, po)))
+			b, err := env.Backend()
+			if err != nil {
+				return err
 			}
-			return exitWith(train.Run(cmd.Context(), env, train.Options{Job: o, Images: po, Replay: replay}))
+			return exitWith(b.Train(cmd.Context(), app.JobOptions{Job: o, Images: po, Replay: replay}))
 		},
 	}
 	fl := cmd.Flags()

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
-	"github.com/mlstack/mlstack/internal/pipeline"
 	"github.com/mlstack/mlstack/internal/stack"
 )
 
@@ -32,6 +31,7 @@ parallel. A second up recreates only what changed.`,
 		Example: `  mlstack up -d --wait            # start everything, return when all are healthy
   mlstack --profile training up   # include the training profile for this command
   mlstack up inference            # inference and what it depends on`,
+		Annotations: onBackend(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := f.opts
 			o.Services = args
@@ -105,28 +105,9 @@ func runUp(cmd *cobra.Command, env *app.Env, o stack.UpOptions, img *imageFlags)
 	if err != nil {
 		return err
 	}
-	if env.OnCluster() {
-		return upOnCluster(cmd, env, o, po)
-	}
-	ctx := cmd.Context()
-	st, err := env.Stack(ctx, o.Services...)
+	b, err := env.Backend()
 	if err != nil {
 		return err
 	}
-	for n := range o.Scale {
-		if err := st.Project.CheckServices([]string{n}); err != nil {
-			return fmt.Errorf("--scale: %w", err)
-		}
-	}
-	if o.ExitCodeFrom != "" {
-		if err := st.Project.CheckServices([]string{o.ExitCodeFrom}); err != nil {
-			return fmt.Errorf("--exit-code-from: %w", err)
-		}
-	}
-	hooks, err := pipeline.New(st, po)
-	if err != nil {
-		return err
-	}
-	hooks.Up(&o)
-	return st.Up(ctx, o)
+	return b.Up(cmd.Context(), app.UpOptions{Stack: o, Images: po})
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/mlstack/mlstack/internal/graph"
+	"github.com/mlstack/mlstack/internal/kubeenv"
 )
 
 // ConvertOptions shape a conversion beyond what the compose file says.
@@ -150,7 +151,7 @@ func convertService(p *types.Project, svc types.ServiceConfig, oneShot bool, o C
 	if ref, ok := o.Images[svc.Name]; ok {
 		image = ref
 	} else if svc.Build != nil {
-		return nil, nil, fmt.Errorf("service %q: build: a cluster pulls its images, so mlstack pushes what it builds: give a registry (--registry, %s or x-mlstack.registry in the compose file), or load the image into the cluster's nodes (kind load docker-image, minikube image load) and set image:", svc.Name, EnvRegistry)
+		return nil, nil, fmt.Errorf("service %q: build: a cluster pulls its images, so mlstack pushes what it builds: give a registry (--registry, %s or x-mlstack.registry in the compose file), or load the image into the cluster's nodes (kind load docker-image, minikube image load) and set image:", svc.Name, kubeenv.Registry)
 	}
 	if image == "" {
 		return nil, nil, fmt.Errorf("service %q: no image: to run on a cluster a service needs image: (or build: and a registry)", svc.Name)

@@ -13,22 +13,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// Options select the cluster: global flags and their environment variables.
-type Options struct {
-	// Context is the kube context (--kube-context, MLSTACK_KUBE_CONTEXT); empty means Docker.
-	Context string
-	// Namespace is --namespace: empty means the context's namespace, else the project's name.
-	Namespace string
-	// Registry is where built images are pushed (--registry, MLSTACK_REGISTRY, x-mlstack.registry).
-	Registry string
-}
-
-// Context and registry environment variables, read where the flags are not given.
-const (
-	EnvContext  = "MLSTACK_KUBE_CONTEXT"
-	EnvRegistry = "MLSTACK_REGISTRY"
-)
-
 // watchListGate is client-go's switch for streaming lists over watches, which needs etcd 3.5's
 // RequestWatchProgress: clusters on etcd 3.4 (the simulated one included) never answer such lists.
 const watchListGate = "KUBE_FEATURE_WatchListClient"
@@ -53,24 +37,24 @@ type Cluster struct {
 }
 
 // Connect reads the kubeconfig as kubectl does (KUBECONFIG, else ~/.kube/config), selects the
-// context and checks that its API server answers.
-func Connect(ctx context.Context, o Options) (*Cluster, error) {
+// context (kubeContext) and checks that its API server answers.
+func Connect(ctx context.Context, kubeContext string) (*Cluster, error) {
 	if _, set := os.LookupEnv(watchListGate); !set {
 		// Lists stream over watches only where this is on; off works with every API server.
 		_ = os.Setenv(watchListGate, "false")
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	cfg := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.Context})
+	cfg := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
 	raw, err := cfg.RawConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kube context %q: read the kubeconfig: %w", o.Context, err)
+		return nil, fmt.Errorf("kube context %q: read the kubeconfig: %w", kubeContext, err)
 	}
-	if _, ok := raw.Contexts[o.Context]; !ok {
-		return nil, fmt.Errorf("kube context %q: not in the kubeconfig (%s); kubectl config get-contexts lists them", o.Context, kubeconfigPaths(rules))
+	if _, ok := raw.Contexts[kubeContext]; !ok {
+		return nil, fmt.Errorf("kube context %q: not in the kubeconfig (%s); kubectl config get-contexts lists them", kubeContext, kubeconfigPaths(rules))
 	}
 	rest, err := cfg.ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kube context %q: %w", o.Context, err)
+		return nil, fmt.Errorf("kube context %q: %w", kubeContext, err)
 	}
 	rest.UserAgent = "mlstack"
 	// client-go's default of 5 requests a second (burst 10) made `up` of 100 services wait on
@@ -79,17 +63,17 @@ func Connect(ctx context.Context, o Options) (*Cluster, error) {
 	rest.QPS, rest.Burst = clientQPS, clientBurst
 	client, err := kubernetes.NewForConfig(rest)
 	if err != nil {
-		return nil, fmt.Errorf("kube context %q: %w", o.Context, err)
+		return nil, fmt.Errorf("kube context %q: %w", kubeContext, err)
 	}
 	ns, explicit, err := cfg.Namespace()
 	if err != nil || !explicit {
 		ns = ""
 	}
-	c := &Cluster{Client: client, Context: o.Context, Server: rest.Host, Namespace: ns}
+	c := &Cluster{Client: client, Context: kubeContext, Server: rest.Host, Namespace: ns}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	if err := client.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Error(); err != nil {
-		return nil, fmt.Errorf("kube context %q: the API server at %s does not answer: %w", o.Context, rest.Host, err)
+		return nil, fmt.Errorf("kube context %q: the API server at %s does not answer: %w", kubeContext, rest.Host, err)
 	}
 	return c, nil
 }

@@ -101,7 +101,8 @@ func FixtureImage(t testing.TB, eng *engine.Client) string {
 	return ref
 }
 
-// Binary returns the path of an mlstack binary built from this tree (or $MLSTACK_BIN when set).
+// Binary returns the path of an mlstack binary built from this tree (or $MLSTACK_BIN when set),
+// with mlstack-kube beside it, which mlstack hands cluster commands to.
 func Binary(t testing.TB) string {
 	t.Helper()
 	if b := os.Getenv("MLSTACK_BIN"); b != "" {
@@ -112,15 +113,15 @@ func Binary(t testing.TB) string {
 		return abs
 	}
 	root := ModuleRoot(t)
-	out := filepath.Join(os.TempDir(), "mlstack-test-bin", "mlstack")
+	dir := filepath.Join(os.TempDir(), "mlstack-test-bin")
 	defer lockFile(t, "binary")()
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/mlstack")
+	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/mlstack", "./cmd/mlstack-kube")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build mlstack: %v\n%s", err, b)
+		t.Fatalf("build mlstack and mlstack-kube: %v\n%s", err, b)
 	}
-	return out
+	return filepath.Join(dir, "mlstack")
 }
 
 var unsafeChars = regexp.MustCompile(`[^a-z0-9]+`)

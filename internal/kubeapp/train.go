@@ -1,4 +1,4 @@
-package train
+package kubeapp
 
 import (
 	"context"
@@ -13,47 +13,44 @@ import (
 	"github.com/mlstack/mlstack/internal/kube"
 	"github.com/mlstack/mlstack/internal/project"
 	"github.com/mlstack/mlstack/internal/runs"
+	"github.com/mlstack/mlstack/internal/train"
 )
 
-// RunOnCluster runs one training job as a Kubernetes Job (the kube context's) and records it like a
-// run on Docker, plus the cluster, namespace, Job and node. images resolves built services to the
-// digests pushed for the cluster.
-func RunOnCluster(ctx context.Context, env *app.Env, o Options, images func(*project.Project) (map[string]string, error)) (int, error) {
-	u := env.UI
+// Train runs one training job as a Kubernetes Job and records it as train does on Docker (the same
+// service choice, MLflow wiring and run store), plus the cluster, namespace, Job and node.
+func (b *Backend) Train(ctx context.Context, o app.JobOptions) (int, error) {
+	u := b.env.UI
 	if o.Replay != "" {
 		return 0, errors.New("--replay runs a recorded container image on Docker; it is not supported on a cluster yet")
 	}
-	p, err := env.Load(ctx)
+	p, err := b.env.Load(ctx)
 	if err != nil {
 		return 0, err
 	}
-	service, err := SelectService(p.All, o.Job.Service)
+	service, err := train.SelectService(p.All, o.Job.Service)
 	if err != nil {
 		return 0, err
 	}
-	st, p, err := env.KubeStack(ctx, service)
+	st, p, err := b.stack(ctx, service)
 	if err != nil {
 		return 0, err
 	}
-	imgs, err := images(p)
+	imgs, err := b.images(ctx, p, o.Images)
 	if err != nil {
 		return 0, err
 	}
-	svc := p.Services[service]
-	if !hasEnv(svc, o.Job, TrackingEnv) {
-		if tsvc, uri, ok := Tracking(p.Services, service); ok {
-			// On a cluster the service resolves by its object name (see kube.Name).
-			uri = strings.Replace(uri, "//"+tsvc+":", "//"+kube.Name(tsvc)+":", 1)
-			o.Job.Env = append([]string{TrackingEnv + "=" + uri}, o.Job.Env...)
-			u.Info("MLflow: %s=%s (service %q)", TrackingEnv, uri, tsvc)
-		}
+	if tsvc, uri, ok := train.WireTracking(p.Services, service, o.Job); ok {
+		// On a cluster the service resolves by its object name (see kube.Name).
+		uri = strings.Replace(uri, "//"+tsvc+":", "//"+kube.Name(tsvc)+":", 1)
+		o.Job.Env = append([]string{train.TrackingEnv + "=" + uri}, o.Job.Env...)
+		u.Info("MLflow: %s=%s (service %q)", train.TrackingEnv, uri, tsvc)
 	}
 	if err := p.State.Ensure(); err != nil {
 		return 0, err
 	}
 	store := runs.Store{Dir: p.State.RunsDir()}
 	id := store.NewID(time.Now())
-	logw, err := store.LogWriter(id, LogLimit)
+	logw, err := store.LogWriter(id, train.LogLimit)
 	if err != nil {
 		return 0, err
 	}
