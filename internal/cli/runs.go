@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
-	"github.com/mlstack/mlstack/internal/runs"
 	"github.com/mlstack/mlstack/internal/dockerapp"
+	"github.com/mlstack/mlstack/internal/runs"
 	"github.com/mlstack/mlstack/internal/ui"
 )
 
