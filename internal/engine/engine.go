@@ -77,10 +77,14 @@ func connect(ctx context.Context, ep endpoint) (*Client, error) {
 }
 
 func pingTimeout(host string) time.Duration {
-	if strings.HasPrefix(host, "unix://") || strings.HasPrefix(host, "npipe://") {
+	switch {
+	case strings.HasPrefix(host, "unix://") || strings.HasPrefix(host, "npipe://"):
 		return time.Second
+	case strings.HasPrefix(host, "ssh://"):
+		// An ssh login and a remote docker CLI's start; the connection helper gives ssh 30 s to connect.
+		return 30 * time.Second
 	}
-	// A remote engine (tcp, ssh) pays a network round trip and, for ssh, a login.
+	// A remote engine pays a network round trip.
 	return 10 * time.Second
 }
 
