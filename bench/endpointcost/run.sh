@@ -2,6 +2,8 @@
 # What linking the docker CLI's context store and SSH helper (github.com/docker/cli) would cost
 # mlstack: binary size, and process start measured as the median of N runs of `--help` for each
 # binary, interleaved. Both are built with `make build`'s flags. Usage: bash bench/endpointcost/run.sh
+# Its result.txt is from before mlstack linked docker/cli itself; since then the comparison is void and
+# after.txt (bash bench/binarycost/run.sh 4feb726) compares the switch with the revision before it.
 set -euo pipefail
 cd "$(dirname "$0")"
 N=${N:-20}

@@ -1,226 +1,108 @@
 package engine
 
 import (
-	"bufio"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/url"
+	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
-	"time"
+
+	"github.com/docker/cli/cli/config"
+	dcontext "github.com/docker/cli/cli/context"
+	"github.com/docker/cli/cli/context/docker"
+	"github.com/docker/cli/cli/context/store"
+	"github.com/docker/docker/client"
 )
 
-type tlsFiles struct{ CA, Cert, Key string }
-
+// endpoint is the docker CLI's endpoint (address, SkipTLSVerify, TLS material) and where it came from.
 type endpoint struct {
-	Host   string
+	docker.Endpoint
 	Origin string
-	TLS    *tlsFiles
 }
 
-// resolveEndpoint follows the docker CLI's precedence: an explicit host, DOCKER_HOST, then a context
-// named by --context, DOCKER_CONTEXT or config.json's currentContext, then the default socket.
-func resolveEndpoint(o Options) (endpoint, error) {
+// resolveEndpoint follows the docker CLI's precedence, with -H first where the CLI refuses -H with
+// --context: an explicit host, a context named by --context, DOCKER_HOST, a context named by
+// DOCKER_CONTEXT or config.json's currentContext, then the default socket. cfgDir is the docker CLI's
+// configuration directory (DOCKER_CONFIG, else ~/.docker), which holds config.json and the context store.
+func resolveEndpoint(o Options, cfgDir string) (endpoint, error) {
 	if o.Host != "" {
-		return endpoint{Host: o.Host, Origin: "--host"}, nil
+		return hostEndpoint(o.Host, "--host", cfgDir)
 	}
-	name := o.Context
-	origin := "--context"
+	name, from := o.Context, "--context"
 	if name == "" {
-		if h := os.Getenv("DOCKER_HOST"); h != "" {
-			return endpoint{Host: h, Origin: "DOCKER_HOST"}, nil
+		if h := os.Getenv(client.EnvOverrideHost); h != "" {
+			return hostEndpoint(h, client.EnvOverrideHost, cfgDir)
 		}
-		name, origin = os.Getenv("DOCKER_CONTEXT"), "DOCKER_CONTEXT"
+		name, from = os.Getenv("DOCKER_CONTEXT"), "DOCKER_CONTEXT"
 	}
-	cfgDir := dockerConfigDir()
 	if name == "" {
-		var cfg struct {
-			CurrentContext string `json:"currentContext"`
-		}
-		if b, err := os.ReadFile(filepath.Join(cfgDir, "config.json")); err == nil && json.Unmarshal(b, &cfg) == nil {
-			name, origin = cfg.CurrentContext, "docker config currentContext"
+		// A config.json that does not parse leaves the docker CLI on its default context too.
+		if cfg, err := config.Load(cfgDir); err == nil {
+			name, from = cfg.CurrentContext, "currentContext in "+cfg.Filename
 		}
 	}
 	if name == "" || name == "default" {
-		return endpoint{Host: "unix:///var/run/docker.sock", Origin: "default socket"}, nil
+		return hostEndpoint("", "", cfgDir)
 	}
-	sum := sha256.Sum256([]byte(name))
-	id := hex.EncodeToString(sum[:])
-	metaPath := filepath.Join(cfgDir, "contexts", "meta", id, "meta.json")
-	b, err := os.ReadFile(metaPath)
+	return contextEndpoint(name, from, cfgDir)
+}
+
+// contextEndpoint reads a named context's docker endpoint and its TLS material from the context store.
+func contextEndpoint(name, from, cfgDir string) (endpoint, error) {
+	s := store.New(filepath.Join(cfgDir, "contexts"), store.NewConfig(nil,
+		store.EndpointTypeGetter(docker.DockerEndpoint, func() any { return &docker.EndpointMeta{} })))
+	meta, err := s.GetMetadata(name)
 	if err != nil {
-		return endpoint{}, fmt.Errorf("docker context %q (from %s) not found: no %s", name, origin, metaPath)
+		var missing *fs.PathError
+		if errors.Is(err, fs.ErrNotExist) && errors.As(err, &missing) {
+			return endpoint{}, fmt.Errorf("docker context %q (from %s) not found: no %s", name, from, missing.Path)
+		}
+		return endpoint{}, fmt.Errorf("docker context from %s: %w", from, err)
 	}
-	var meta struct {
-		Endpoints map[string]struct {
-			Host          string `json:"Host"`
-			SkipTLSVerify bool   `json:"SkipTLSVerify"`
-		} `json:"Endpoints"`
+	epMeta, err := docker.EndpointFromContext(meta)
+	if err != nil || epMeta.Host == "" {
+		return endpoint{}, fmt.Errorf("docker context %q (from %s) has no docker endpoint (%s)", name, from, s.GetStorageInfo(name).MetadataPath)
 	}
-	if err := json.Unmarshal(b, &meta); err != nil {
-		return endpoint{}, fmt.Errorf("docker context %q: read %s: %w", name, metaPath, err)
+	ep, err := docker.WithTLSData(s, name, epMeta)
+	if err != nil {
+		return endpoint{}, fmt.Errorf("docker context %q (from %s): TLS material in %s: %w", name, from, s.GetStorageInfo(name).TLSPath, err)
 	}
-	d, ok := meta.Endpoints["docker"]
-	if !ok || d.Host == "" {
-		return endpoint{}, fmt.Errorf("docker context %q has no docker endpoint (%s)", name, metaPath)
+	return endpoint{Endpoint: ep, Origin: fmt.Sprintf("context %q", name)}, nil
+}
+
+// hostEndpoint is the docker CLI's default context: host (or the default address when empty) with the
+// TLS the environment asks for. DOCKER_TLS_VERIFY or DOCKER_TLS turns TLS on, with ca.pem (required),
+// cert.pem and key.pem (when present) from DOCKER_CERT_PATH, else the config directory; only
+// DOCKER_TLS_VERIFY verifies the engine's certificate. With TLS on and no host, the CLI's default
+// is tcp://localhost:2376.
+func hostEndpoint(host, origin, cfgDir string) (endpoint, error) {
+	verify := os.Getenv(client.EnvTLSVerify) != ""
+	tlsOn := verify || os.Getenv("DOCKER_TLS") != ""
+	switch {
+	case host != "":
+	case tlsOn:
+		host, origin = "tcp://localhost:2376", "default with "+client.EnvTLSVerify
+	default:
+		host, origin = client.DefaultDockerHost, "default socket"
 	}
-	ep := endpoint{Host: d.Host, Origin: fmt.Sprintf("context %q", name)}
-	tlsDir := filepath.Join(cfgDir, "contexts", "tls", id, "docker")
-	if _, err := os.Stat(filepath.Join(tlsDir, "cert.pem")); err == nil {
-		ep.TLS = &tlsFiles{CA: filepath.Join(tlsDir, "ca.pem"), Cert: filepath.Join(tlsDir, "cert.pem"), Key: filepath.Join(tlsDir, "key.pem")}
+	ep := endpoint{Endpoint: docker.Endpoint{EndpointMeta: docker.EndpointMeta{Host: host, SkipTLSVerify: tlsOn && !verify}}, Origin: origin}
+	if !tlsOn {
+		return ep, nil
 	}
+	dir := os.Getenv(client.EnvOverrideCertPath)
+	if dir == "" {
+		dir = cfgDir
+	}
+	ifPresent := func(f string) string {
+		if _, err := os.Stat(f); err != nil {
+			return ""
+		}
+		return f
+	}
+	data, err := dcontext.TLSDataFromFiles(filepath.Join(dir, "ca.pem"), ifPresent(filepath.Join(dir, "cert.pem")), ifPresent(filepath.Join(dir, "key.pem")))
+	if err != nil {
+		return endpoint{}, fmt.Errorf("docker host %s (%s) with TLS (%s or DOCKER_TLS set): %w", host, origin, client.EnvTLSVerify, err)
+	}
+	ep.TLSData = data
 	return ep, nil
 }
-
-func dockerConfigDir() string {
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
-		return d
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".docker")
-}
-
-// sshDialer reaches a remote engine the way the docker CLI does: `ssh HOST docker system dial-stdio`
-// carries the API over the ssh session's stdin and stdout. What ssh last wrote on stderr (a refused
-// key, an unknown host, no docker on the remote) is kept for the error when the engine does not answer.
-func sshDialer(raw string) (func(ctx context.Context, network, addr string) (net.Conn, error), *sshStderr, error) {
-	u, args, err := sshArgs(raw)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := exec.LookPath("ssh"); err != nil {
-		return nil, nil, fmt.Errorf("docker host %q needs the ssh client: %w", raw, err)
-	}
-	stderr := &sshStderr{}
-	return func(ctx context.Context, _, _ string) (net.Conn, error) {
-		cmd := exec.Command("ssh", args...)
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			return nil, err
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			return nil, err
-		}
-		stderr.reset()
-		cmd.Stderr = stderr
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("ssh to %s: %w", u.Hostname(), err)
-		}
-		return &cmdConn{cmd: cmd, r: bufio.NewReader(stdout), w: stdin}, nil
-	}, stderr, nil
-}
-
-// sshStderr keeps the first KiB of the latest ssh session's stderr.
-type sshStderr struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (s *sshStderr) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if room := 1024 - len(s.buf); room > 0 {
-		s.buf = append(s.buf, p[:min(room, len(p))]...)
-	}
-	return len(p), nil
-}
-
-func (s *sshStderr) reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.buf = nil
-}
-
-// String is the stderr on one line, for an error message.
-func (s *sshStderr) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Join(strings.Fields(string(s.buf)), " ")
-}
-
-// sshArgs turns ssh://[user@]host[:port] into the ssh client's arguments. Anything else in the URL
-// (a path, a query) has no meaning for dial-stdio and is refused rather than ignored.
-func sshArgs(raw string) (*url.URL, []string, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("docker host %q: %w", raw, err)
-	}
-	if u.Hostname() == "" {
-		return nil, nil, fmt.Errorf("docker host %q: no host name after ssh://", raw)
-	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, nil, fmt.Errorf("docker host %q: an ssh:// address takes no path or query", raw)
-	}
-	if _, hasPass := u.User.Password(); hasPass {
-		return nil, nil, fmt.Errorf("docker host %q: ssh:// takes no password; use a key or ssh-agent", raw)
-	}
-	var args []string
-	if u.User != nil {
-		args = append(args, "-l", u.User.Username())
-	}
-	if u.Port() != "" {
-		args = append(args, "-p", u.Port())
-	}
-	args = append(args, "--", u.Hostname(), "docker", "system", "dial-stdio")
-	return u, args, nil
-}
-
-// cmdConn adapts a child process's pipes to net.Conn for the HTTP transport.
-type cmdConn struct {
-	cmd *exec.Cmd
-	r   *bufio.Reader
-	w   io.WriteCloser
-
-	once    sync.Once
-	waitErr error
-}
-
-// Read reaps the process once its stdout ends, so everything it wrote on stderr has been copied by
-// the time the transport reports the failed read.
-func (c *cmdConn) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err != nil {
-		c.finish(false)
-	}
-	return n, err
-}
-
-func (c *cmdConn) Write(p []byte) (int, error) { return c.w.Write(p) }
-func (c *cmdConn) Close() error                { return c.finish(true) }
-
-// finish closes stdin (ending dial-stdio on the remote), kills the process when asked or when it is
-// still running 5 seconds later, and reaps it, once.
-func (c *cmdConn) finish(kill bool) error {
-	c.once.Do(func() {
-		c.w.Close()
-		if c.cmd.Process != nil {
-			if kill {
-				c.cmd.Process.Kill()
-			} else {
-				t := time.AfterFunc(5*time.Second, func() { c.cmd.Process.Kill() })
-				defer t.Stop()
-			}
-		}
-		c.waitErr = c.cmd.Wait()
-	})
-	return c.waitErr
-}
-func (c *cmdConn) LocalAddr() net.Addr                { return dummyAddr{} }
-func (c *cmdConn) RemoteAddr() net.Addr               { return dummyAddr{} }
-func (c *cmdConn) SetDeadline(t time.Time) error      { return nil }
-func (c *cmdConn) SetReadDeadline(t time.Time) error  { return nil }
-func (c *cmdConn) SetWriteDeadline(t time.Time) error { return nil }
-
-type dummyAddr struct{}
-
-func (dummyAddr) Network() string { return "ssh" }
-func (dummyAddr) String() string  { return "ssh" }

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/cli/cli/config"
 	"github.com/docker/docker/client"
 )
 
@@ -40,24 +42,19 @@ type Client struct {
 // Connect resolves the engine, negotiates the API version and checks the engine answers within a
 // second, so a missing daemon is one clear line instead of a hang.
 func Connect(ctx context.Context, o Options) (*Client, error) {
-	ep, err := resolveEndpoint(o)
+	ep, err := resolveEndpoint(o, config.Dir())
 	if err != nil {
 		return nil, err
 	}
-	opts := []client.Opt{client.WithAPIVersionNegotiation(), client.WithHost(ep.Host)}
-	var sshSaid *sshStderr
-	if strings.HasPrefix(ep.Host, "ssh://") {
-		dial, stderr, err := sshDialer(ep.Host)
-		if err != nil {
-			return nil, err
-		}
-		sshSaid = stderr
-		opts = []client.Opt{client.WithAPIVersionNegotiation(), client.WithHost("http://docker.example"), client.WithDialContext(dial)}
+	return connect(ctx, ep)
+}
+
+func connect(ctx context.Context, ep endpoint) (*Client, error) {
+	opts, ssh, err := clientOpts(ep)
+	if err != nil {
+		return nil, err
 	}
-	if ep.TLS != nil {
-		opts = append(opts, client.WithTLSClientConfig(ep.TLS.CA, ep.TLS.Cert, ep.TLS.Key))
-	}
-	api, err := client.NewClientWithOpts(opts...)
+	api, err := client.NewClientWithOpts(append(opts, client.WithAPIVersionNegotiation())...)
 	if err != nil {
 		return nil, fmt.Errorf("docker engine at %s (%s): %w", ep.Host, ep.Origin, err)
 	}
@@ -66,10 +63,8 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	ping, err := api.Ping(pingCtx)
 	if err != nil {
 		api.Close()
-		if sshSaid != nil {
-			if said := sshSaid.String(); said != "" {
-				return nil, fmt.Errorf("cannot reach the Docker engine at %s (%s): ssh says: %s: %w", ep.Host, ep.Origin, said, err)
-			}
+		if said := sshSaid(err); ssh && said != "" {
+			return nil, fmt.Errorf("cannot reach the Docker engine at %s (%s): %w", ep.Host, ep.Origin, sshError{said: said, err: err})
 		}
 		return nil, unreachable(ep, err)
 	}
@@ -82,17 +77,24 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 }
 
 func pingTimeout(host string) time.Duration {
-	if strings.HasPrefix(host, "unix://") || strings.HasPrefix(host, "npipe://") {
+	switch {
+	case strings.HasPrefix(host, "unix://") || strings.HasPrefix(host, "npipe://"):
 		return time.Second
+	case strings.HasPrefix(host, "ssh://"):
+		// An ssh login and a remote docker CLI's start; the connection helper gives ssh 30 s to connect.
+		return 30 * time.Second
 	}
-	// A remote engine (tcp, ssh) pays a network round trip and, for ssh, a login.
+	// A remote engine pays a network round trip.
 	return 10 * time.Second
 }
 
 func unreachable(ep endpoint, err error) error {
 	hint := "is dockerd running?"
 	var nerr *net.OpError
+	var untrusted *tls.CertificateVerificationError
 	switch {
+	case errors.As(err, &untrusted):
+		return fmt.Errorf("cannot reach the Docker engine at %s (%s): its TLS certificate is not trusted (check the ca.pem of the context or of DOCKER_CERT_PATH): %w", ep.Host, ep.Origin, untrusted)
 	case errors.As(err, &nerr) && strings.HasPrefix(ep.Host, "unix://"):
 		if os.IsPermission(nerr.Err) || strings.Contains(nerr.Error(), "permission denied") {
 			hint = "permission denied: add your user to the docker group or run as root"

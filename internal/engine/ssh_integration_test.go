@@ -12,12 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/cli/cli/context/docker"
+	"github.com/docker/cli/cli/context/store"
+
 	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/testenv"
 )
 
 // TestSSHEndpointReachesEngine connects through ssh://root@127.0.0.1:PORT to a real sshd, which runs
-// `docker system dial-stdio` against the local engine, and checks the engine reached is that engine.
+// `docker system dial-stdio` against the local engine, and checks the engine reached is that engine:
+// from engine.Connect, from `mlstack -H`, and from a docker context chosen by DOCKER_CONTEXT.
 // Everything (host key, client key, authorized_keys, configs) lives in temp dirs: neither the system's
 // sshd config nor ~/.ssh is read or changed. The ssh client is given its config by a wrapper named
 // `ssh` first on PATH, since OpenSSH finds ~/.ssh from the password database, not from $HOME.
@@ -32,7 +36,8 @@ func TestSSHEndpointReachesEngine(t *testing.T) {
 	}
 	port, sshdLog := startSSHD(t, local.Host)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Each ssh login can take seconds on a loaded machine; the test makes five.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	host := fmt.Sprintf("ssh://root@127.0.0.1:%d", port)
 	remote, err := engine.Connect(ctx, engine.Options{Host: host})
@@ -85,6 +90,24 @@ func TestSSHEndpointReachesEngine(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "engine "+v.Version) || !strings.Contains(string(out), "at "+host) {
 		t.Errorf("mlstack -H %s version does not show the engine reached through ssh:\n%s", host, out)
+	}
+
+	// The same address as a docker context, written by the docker CLI's own store code into a
+	// DOCKER_CONFIG of the test's, chosen by DOCKER_CONTEXT: what `docker context create` and
+	// `DOCKER_CONTEXT=… mlstack` do.
+	cfgDir := t.TempDir()
+	s := store.New(filepath.Join(cfgDir, "contexts"), store.NewConfig(nil))
+	if err := s.CreateOrUpdate(store.Metadata{Name: "viassh", Endpoints: map[string]any{"docker": docker.EndpointMeta{Host: host}}}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, testenv.Binary(t), "version")
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+cfgDir, "DOCKER_CONTEXT=viassh", "DOCKER_HOST=")
+	out, err = cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("DOCKER_CONTEXT=viassh mlstack version: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "engine "+v.Version) || !strings.Contains(string(out), "at "+host) {
+		t.Errorf("DOCKER_CONTEXT=viassh mlstack version does not show the engine reached through ssh:\n%s", out)
 	}
 }
 
