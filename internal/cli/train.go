@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/stack"
 	"github.com/mlstack/mlstack/internal/train"
 )
 
@@ -45,7 +48,7 @@ secrets masked, GPUs, exit code, output): see ` + "`mlstack runs`" + `.`,
 			if env.OnCluster() {
 				return exitWith(train.RunOnCluster(cmd.Context(), env, train.Options{Job: o, Images: po, Replay: replay}, trainImages(cmd, env, po)))
 			}
-			return exitWith(train.Run(cmd.Context(), env, train.Options{Job: o, Images: po, Replay: replay}))
+			return exitWith(runTrain(cmd.Context(), env, train.Options{Job: o, Images: po, Replay: replay}))
 		},
 	}
 	fl := cmd.Flags()
@@ -53,6 +56,24 @@ secrets masked, GPUs, exit code, output): see ` + "`mlstack runs`" + `.`,
 	fl.BoolVar(&f.keep, "keep", false, "keep the job's container after it exits")
 	fl.StringVar(&replay, "replay", "", "run a recorded run (ID, prefix or latest) again: its image, command and environment")
 	return cmd
+}
+
+// runTrain wires a training run on the Docker engine: the project with the job's profile on, the
+// engine, then the run.
+func runTrain(ctx context.Context, env *app.Env, o train.Options) (int, error) {
+	p, err := train.Target(ctx, env.Load, &o)
+	if err != nil {
+		return 0, err
+	}
+	eng, err := env.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	te, err := train.NewEnv(&stack.Stack{Eng: eng, Project: p, UI: env.UI, Progress: env.UI.Progress()}, eng, o.Images, app.Version)
+	if err != nil {
+		return 0, err
+	}
+	return train.Run(ctx, te, o)
 }
 
 // splitTrainArgs separates SERVICE from the job's command: what follows -- is the command; without
