@@ -40,7 +40,7 @@ type Options struct {
 // the context, Dockerfile, args, target, labels and the local IDs of the base images, reuses the
 // existing image when its HashLabel equals that hash (no build call), and otherwise builds it with
 // the classic builder, streaming the builder's output to out. built reports whether a build ran.
-func Service(ctx context.Context, eng *engine.Client, p *project.Project, svc types.ServiceConfig, o Options, out io.Writer) (imageID string, built bool, err error) {
+func Service(ctx context.Context, eng Engine, p *project.Project, svc types.ServiceConfig, o Options, out io.Writer) (imageID string, built bool, err error) {
 	b := svc.Build
 	if b == nil {
 		return "", false, fmt.Errorf("service %q has no build section", svc.Name)
@@ -124,7 +124,7 @@ func Service(ctx context.Context, eng *engine.Client, p *project.Project, svc ty
 }
 
 // baseImage returns the local ID of a base image, pulling it when missing (or when pull is set).
-func baseImage(ctx context.Context, eng *engine.Client, service string, c *Context, base BaseImage, pull bool, warn func(string)) (string, error) {
+func baseImage(ctx context.Context, eng Engine, service string, c *Context, base BaseImage, pull bool, warn func(string)) (string, error) {
 	in, err := eng.ImageInspect(ctx, base.Ref)
 	if err != nil && !engine.IsNotFound(err) {
 		return "", fmt.Errorf("build service %q: inspect base image %s: %w", service, base.Ref, err)
@@ -209,7 +209,7 @@ func unsupportedFields(b *types.BuildConfig) []string {
 }
 
 // run sends the context and reads the builder's stream until the image exists.
-func run(ctx context.Context, eng *engine.Client, c *Context, opts dockerbuild.ImageBuildOptions, quiet bool, out io.Writer) (string, error) {
+func run(ctx context.Context, eng Engine, c *Context, opts dockerbuild.ImageBuildOptions, quiet bool, out io.Writer) (string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -317,7 +317,7 @@ func (l *lastLines) String() string { return strings.Join(l.lines, "\n") }
 // pruneReplaced removes images this project built for service that lost their tag to a rebuild.
 // The engine refuses to remove an image any container still uses, which is exactly the rule wanted:
 // such an image goes at a later build or up, once its container was recreated.
-func pruneReplaced(ctx context.Context, eng *engine.Client, projectName, service string) {
+func pruneReplaced(ctx context.Context, eng Engine, projectName, service string) {
 	f := filters.NewArgs(
 		filters.Arg("dangling", "true"),
 		filters.Arg("label", labels.ProjectFilter(projectName)),

@@ -14,14 +14,12 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
-
-	"github.com/mlstack/mlstack/internal/engine"
 )
 
 // Push tags the image id as ref (registry/name:tag) and pushes it through the engine with the
 // credentials `docker login` stored for the registry; it returns ref's repository at the pushed
 // digest (registry/name@sha256:...), which a cluster pulls exactly.
-func Push(ctx context.Context, eng *engine.Client, id, ref string) (string, error) {
+func Push(ctx context.Context, eng Pusher, id, ref string) (string, error) {
 	repo, _, _ := strings.Cut(ref, "@")
 	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
 		repo = repo[:i]

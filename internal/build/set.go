@@ -11,7 +11,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/project"
 )
 
@@ -20,7 +19,7 @@ import (
 // under their own names), and a service whose Dockerfile builds FROM another service's image only
 // after that image is up to date (so the base's new ID reaches the dependent's hash).
 type Set struct {
-	eng  *engine.Client
+	eng  Engine
 	p    *project.Project
 	o    Options
 	out  func(service string) io.Writer
@@ -43,7 +42,7 @@ type call struct {
 
 // NewSet prepares builds of p's services; out gives the writer each service's builder output goes to.
 // It fails when services build FROM each other's images in a cycle.
-func NewSet(eng *engine.Client, p *project.Project, o Options, out func(service string) io.Writer) (*Set, error) {
+func NewSet(eng Engine, p *project.Project, o Options, out func(service string) io.Writer) (*Set, error) {
 	s := &Set{eng: eng, p: p, o: o, out: out, deps: imageDeps(p), group: groups(p), calls: map[string]*call{}, leaders: map[string]string{}}
 	if cyc := cycle(s.deps); cyc != nil {
 		return nil, fmt.Errorf("services %q build FROM each other's images in a cycle", cyc)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+
 	"github.com/spf13/cobra"
 
 	"github.com/mlstack/mlstack/internal/app"

@@ -136,5 +136,18 @@ func (b *Backend) Run(ctx context.Context, jo app.JobOptions) (int, error) {
 
 // Train is `train` on Docker: a recorded one-off container of the training service.
 func (b *Backend) Train(ctx context.Context, jo app.JobOptions) (int, error) {
-	return train.Run(ctx, b.env, train.Options{Job: jo.Job, Images: jo.Images, Replay: jo.Replay})
+	o := train.Options{Job: jo.Job, Images: jo.Images, Replay: jo.Replay}
+	p, err := train.Target(ctx, b.env.Load, &o)
+	if err != nil {
+		return 0, err
+	}
+	eng, err := b.env.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	te, err := train.NewEnv(&stack.Stack{Eng: eng, Project: p, UI: b.env.UI, Progress: b.env.UI.Progress()}, eng, o.Images, app.Version)
+	if err != nil {
+		return 0, err
+	}
+	return train.Run(ctx, te, o)
 }

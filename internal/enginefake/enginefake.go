@@ -51,7 +51,9 @@ type Behavior struct {
 
 // Container is one fake container.
 type Container struct {
-	ID, Name   string
+	ID, Name string
+	// ImageID is the ID of the image Config.Image named at create, which inspect reports as the engine does.
+	ImageID    string
 	Config     *container.Config
 	Host       *container.HostConfig
 	Networks   map[string]*network.EndpointSettings
@@ -77,6 +79,7 @@ type Engine struct {
 	networks   map[string]*network.Inspect
 	volumes    map[string]*volume.Volume
 	images     map[string]image.InspectResponse
+	registry   map[string]image.InspectResponse
 	execs      map[string]string // exec ID → container ID
 	behaviors  map[string]Behavior
 	subs       map[*subscriber]bool
@@ -85,6 +88,11 @@ type Engine struct {
 	Version string
 	// Local is what IsLocal reports.
 	Local bool
+	// GPU says the engine can give containers GPUs; without it a container with device requests
+	// fails to start as Engine 20.10 without the NVIDIA toolkit does.
+	GPU bool
+	// Runtimes are the OCI runtimes Info reports besides runc (an "nvidia" one marks a GPU host).
+	Runtimes []string
 	// OnCall, when set, is called before every API call with its name and target (a fault injector
 	// acts here); it runs without the fake's lock held.
 	OnCall func(call, target string)
@@ -107,6 +115,7 @@ func New() *Engine {
 		networks:   map[string]*network.Inspect{},
 		volumes:    map[string]*volume.Volume{},
 		images:     map[string]image.InspectResponse{},
+		registry:   map[string]image.InspectResponse{},
 		execs:      map[string]string{},
 		behaviors:  map[string]Behavior{},
 		subs:       map[*subscriber]bool{},
@@ -294,7 +303,11 @@ func (e *Engine) Addr() string { return "fake://" + e.id[:12] }
 // Info reports the fake's engine ID, one per fake.
 func (e *Engine) Info(ctx context.Context) (system.Info, error) {
 	e.call("info", "")
-	return system.Info{ID: e.id, Name: "enginefake", ServerVersion: "fake"}, nil
+	rts := map[string]system.RuntimeWithStatus{"runc": {}}
+	for _, r := range e.Runtimes {
+		rts[r] = system.RuntimeWithStatus{}
+	}
+	return system.Info{ID: e.id, Name: "enginefake", ServerVersion: "fake", Runtimes: rts}, nil
 }
 
 // ServerVersion reports the fake as engine version "fake" speaking the API it negotiated.
@@ -380,7 +393,7 @@ func (e *Engine) summaryLocked(c *Container) container.Summary {
 		nets[k] = v
 	}
 	return container.Summary{
-		ID: c.ID, Names: []string{"/" + c.Name}, Image: c.Config.Image, ImageID: c.Config.Image,
+		ID: c.ID, Names: []string{"/" + c.Name}, Image: c.Config.Image, ImageID: c.ImageID,
 		Labels: c.Config.Labels, State: c.State, Status: status, Created: c.created.Unix(),
 		NetworkSettings: &container.NetworkSettingsSummary{Networks: nets},
 	}
@@ -414,7 +427,7 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string) (container.In
 		nets[k] = v
 	}
 	return container.InspectResponse{
-		ContainerJSONBase: &container.ContainerJSONBase{ID: c.ID, Name: "/" + c.Name, State: st, Image: c.Config.Image, RestartCount: c.Restarts, HostConfig: c.Host, Created: c.created.Format(time.RFC3339Nano)},
+		ContainerJSONBase: &container.ContainerJSONBase{ID: c.ID, Name: "/" + c.Name, State: st, Image: c.ImageID, RestartCount: c.Restarts, HostConfig: c.Host, Created: c.created.Format(time.RFC3339Nano)},
 		Config:            c.Config,
 		NetworkSettings:   &container.NetworkSettings{Networks: nets},
 	}, nil
@@ -425,7 +438,10 @@ func (e *Engine) ContainerCreate(ctx context.Context, cfg *container.Config, hos
 	e.call("create", name)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, ok := e.images[cfg.Image]; !ok && !e.imageIDLocked(cfg.Image) {
+	imageID := cfg.Image
+	if im, ok := e.images[cfg.Image]; ok {
+		imageID = im.ID
+	} else if !e.imageIDLocked(cfg.Image) {
 		return container.CreateResponse{}, notFoundError{"No such image: " + cfg.Image}
 	}
 	id := newID()
@@ -442,7 +458,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, cfg *container.Config, hos
 	if cp.Labels == nil {
 		cp.Labels = map[string]string{}
 	}
-	c := &Container{ID: id, Name: name, Config: &cp, Host: host, Networks: map[string]*network.EndpointSettings{}, State: container.StateCreated, created: e.tick()}
+	c := &Container{ID: id, Name: name, ImageID: imageID, Config: &cp, Host: host, Networks: map[string]*network.EndpointSettings{}, State: container.StateCreated, created: e.tick()}
 	if nc != nil {
 		for k, v := range nc.EndpointsConfig {
 			c.Networks[k] = v
@@ -481,6 +497,9 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, _ container.Sta
 	b := e.behaviors[c.Config.Labels[labels.Service]]
 	if b.StartErr != "" {
 		return fmt.Errorf("Error response from daemon: %s", b.StartErr)
+	}
+	if reqs := c.Host.DeviceRequests; len(reqs) > 0 && !e.GPU {
+		return fmt.Errorf("Error response from daemon: could not select device driver %q with capabilities: %v", reqs[0].Driver, reqs[0].Capabilities)
 	}
 	if c.State == container.StateRunning {
 		return nil
@@ -738,14 +757,6 @@ func (e *Engine) ImageRemove(ctx context.Context, ref string, _ image.RemoveOpti
 		}
 	}
 	return nil, notFoundError{"No such image: " + ref}
-}
-
-// Pull succeeds for known images only: the fake has no registry.
-func (e *Engine) Pull(ctx context.Context, ref string) error {
-	if _, err := e.ImageInspect(ctx, ref); err != nil {
-		return fmt.Errorf("pull access denied for %s", ref)
-	}
-	return nil
 }
 
 // NetworkCreate creates a network; a taken name is a conflict.

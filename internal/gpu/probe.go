@@ -15,8 +15,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
-
-	"github.com/mlstack/mlstack/internal/engine"
 )
 
 // probeEntrypoint does not exist in any image: a probe container never runs anything. The engine
@@ -28,7 +26,7 @@ const probeEntrypoint = "/.mlstack-gpu-probe"
 // order: an nvidia runtime in Info.Runtimes, the Cache, and the engine's own answer to a probe: a
 // container with a GPU request that is started but never runs (see probeEntrypoint).
 type Detector struct {
-	Eng   *engine.Client
+	Eng   Engine
 	Cache Cache
 
 	mu     sync.Mutex
@@ -41,7 +39,7 @@ type Detector struct {
 
 // NewDetector returns a detector whose cache lives in the user's cache directory
 // (~/.cache/mlstack/gpu.json), or in fallbackDir when the user has none.
-func NewDetector(eng *engine.Client, fallbackDir string) *Detector {
+func NewDetector(eng Engine, fallbackDir string) *Detector {
 	dir := fallbackDir
 	if d, err := os.UserCacheDir(); err == nil {
 		dir = filepath.Join(d, "mlstack")
@@ -61,7 +59,7 @@ func (d *Detector) HasGPU(ctx context.Context, probeImage string) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("detect GPUs: engine info: %w", err)
 	}
-	d.key = EngineKey(info.ID, d.Eng.Host)
+	d.key = EngineKey(info.ID, d.Eng.Addr())
 	runtimes := make([]string, 0, len(info.Runtimes))
 	for r := range info.Runtimes {
 		runtimes = append(runtimes, r)
@@ -239,7 +237,7 @@ func (p *Policy) Decide(ctx context.Context, svc types.ServiceConfig, target boo
 		return Decision{}, fmt.Errorf("service %q: %w", svc.Name, err)
 	}
 	if UsesCDI(dec.Requests) {
-		if err := CheckCDISupported(p.Detector.Eng.APIVersion); err != nil {
+		if err := CheckCDISupported(p.Detector.Eng.ClientVersion()); err != nil {
 			if mode.Kind != Auto {
 				return Decision{}, fmt.Errorf("service %q: %w", svc.Name, err)
 			}
@@ -286,7 +284,12 @@ func (p *Policy) Retry(_ context.Context, svc types.ServiceConfig, startErr erro
 		_, err := Resolve(mode, FromService(svc), false)
 		return nil, false, fmt.Errorf("service %q: %w", svc.Name, err)
 	}
+	prev, _ := p.Decision(svc.Name)
 	dec, err := Resolve(Mode{Kind: Auto}, FromService(svc), false)
+	if err == nil && dec.Notice == "" && prev.Granted != "" && prev.Granted != "none" {
+		// A job given the engine's GPUs without asking for any (TrainingJob) is told it runs on CPU too.
+		dec.Requested, dec.Notice = prev.Requested, fmt.Sprintf(noticeText, "")
+	}
 	if dec, err = p.keep(svc.Name, dec, err); err != nil {
 		return nil, false, err
 	}
@@ -325,6 +328,6 @@ const EnvVar = "MLSTACK_GPUS"
 
 // NewPolicy returns the policy for mode (see ParseFlag) on eng, caching the engine's answer in the
 // user's cache directory or, without one, in fallbackDir.
-func NewPolicy(eng *engine.Client, mode Mode, fallbackDir string, notify func(string)) *Policy {
+func NewPolicy(eng Engine, mode Mode, fallbackDir string, notify func(string)) *Policy {
 	return &Policy{Mode: mode, Detector: NewDetector(eng, fallbackDir), Notify: notify}
 }

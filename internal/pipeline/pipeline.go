@@ -50,9 +50,17 @@ func (o Options) Validate() error {
 	return fmt.Errorf("--pull %q: want always, missing or never", o.Pull)
 }
 
+// Engine is every engine call the hooks make besides the stack's: builds and GPU detection, each
+// behind its own package's seam.
+type Engine interface {
+	build.Engine
+	gpu.Engine
+}
+
 // Hooks are one command's image resolver and GPU policy, shared by everything the command starts.
 type Hooks struct {
 	st  *stack.Stack
+	eng Engine
 	o   Options
 	set *build.Set
 	// GPUs is the command's GPU policy; run records read its decisions.
@@ -67,15 +75,32 @@ func New(st *stack.Stack, o Options) (*Hooks, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	h := &Hooks{st: st, o: o}
-	set, err := build.NewSet(st.Eng, st.Project, h.buildOptions(), h.writer)
+	eng, err := engineOf(st)
+	if err != nil {
+		return nil, err
+	}
+	h := &Hooks{st: st, eng: eng, o: o}
+	set, err := build.NewSet(eng, st.Project, h.buildOptions(), h.writer)
 	if err != nil {
 		return nil, err
 	}
 	h.set = set
-	h.GPUs = gpu.NewPolicy(st.Eng, o.GPUs, st.Project.State.CacheDir(), func(msg string) { st.UI.Notice("%s", msg) })
+	h.GPUs = gpu.NewPolicy(eng, o.GPUs, st.Project.State.CacheDir(), func(msg string) { st.UI.Notice("%s", msg) })
 	h.GPUs.TrainingJob = o.TrainingJob
 	return h, nil
+}
+
+// engineOf is the engine the hooks call: the one serving the stack's calls when it was given one
+// (Stack.API, as unit tests do), else the stack's connection.
+func engineOf(st *stack.Stack) (Engine, error) {
+	if st.API == nil {
+		return st.Eng, nil
+	}
+	eng, ok := st.API.(Engine)
+	if !ok {
+		return nil, fmt.Errorf("the stack's engine (%T) cannot build images or detect GPUs", st.API)
+	}
+	return eng, nil
 }
 
 func (h *Hooks) buildOptions() build.Options {
@@ -150,7 +175,7 @@ func (h *Hooks) Image(ctx context.Context, svc types.ServiceConfig) (string, err
 // existingImage is --no-build's resolver: the image must already exist.
 func (h *Hooks) existingImage(ctx context.Context, svc types.ServiceConfig) (string, error) {
 	name := build.ImageName(h.st.Name(), svc.Name, svc.Build, svc.Image)
-	in, err := h.st.Eng.ImageInspect(ctx, name)
+	in, err := h.eng.ImageInspect(ctx, name)
 	if err == nil {
 		return in.ID, nil
 	}
@@ -169,7 +194,7 @@ func (h *Hooks) Rebuild(ctx context.Context, service string, out io.Writer) (str
 	}
 	o := h.buildOptions()
 	o.Force = false
-	id, _, err := build.Service(ctx, h.st.Eng, h.st.Project, svc, o, out)
+	id, _, err := build.Service(ctx, h.eng, h.st.Project, svc, o, out)
 	return id, err
 }
 

@@ -15,8 +15,9 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/image"
 
-	"github.com/mlstack/mlstack/internal/app"
+	"github.com/mlstack/mlstack/internal/engine"
 	"github.com/mlstack/mlstack/internal/metrics"
 	"github.com/mlstack/mlstack/internal/pipeline"
 	"github.com/mlstack/mlstack/internal/project"
@@ -39,52 +40,104 @@ type Options struct {
 	Replay string
 }
 
-// Run runs one training job and records it; the result is the job's exit code.
-func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
-	u := env.UI
-	p, err := env.Load(ctx)
+// Env is what a training run uses: the project on its engine, the command's image and GPU hooks,
+// the run records and the terminal. NewEnv makes it.
+type Env struct {
+	// Stack is the project (loaded by Target) on its engine; its terminal is the job's, which
+	// outlives a closed stdout.
+	Stack *stack.Stack
+	// Engine answers what the run's record and the tidying of earlier runs ask.
+	Engine Engine
+	// Hooks are the command's image and GPU hooks; the record reads their GPU decisions.
+	Hooks *pipeline.Hooks
+	// Store keeps the run records and logs.
+	Store runs.Store
+	// UI is the command's terminal, for mlstack's own messages.
+	UI *ui.Streams
+	// Version is the mlstack version each record names.
+	Version string
+
+	stdout *pipeTolerant // the job's stdout, when NewEnv made it
+}
+
+// Engine is what a training run asks the engine itself, besides the stack's calls: the containers
+// of earlier runs, the tags of the job's image, and where the engine is.
+type Engine interface {
+	Containers
+	ImageInspect(ctx context.Context, ref string, opts ...engine.ImageInspectOption) (image.InspectResponse, error)
+	// IsLocal reports whether the engine runs on this machine (else its Addr is the run's host).
+	IsLocal() bool
+	Addr() string
+}
+
+// Target resolves the service a training command runs (the replayed run's, the named one, else
+// the default: see SelectService) and loads the project with that service's profile on, as compose
+// run does. It sets o.Job.Service, and o.Replay to the replayed run's full ID.
+func Target(ctx context.Context, load func(ctx context.Context, services ...string) (*project.Project, error), o *Options) (*project.Project, error) {
+	p, err := load(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var replay *runs.Record
 	if o.Replay != "" {
 		rec, err := (runs.Store{Dir: p.State.RunsDir()}).Get(o.Replay)
+		if err != nil {
+			return nil, fmt.Errorf("--replay: %w", err)
+		}
+		if o.Job.Service != "" && o.Job.Service != rec.Service {
+			return nil, fmt.Errorf("--replay %s: run %s was of service %q, not %q", o.Replay, rec.ID, rec.Service, o.Job.Service)
+		}
+		o.Job.Service, o.Replay = rec.Service, rec.ID
+	}
+	service, err := SelectService(p.All, o.Job.Service)
+	if err != nil {
+		return nil, err
+	}
+	o.Job.Service = service
+	if _, ok := p.Services[service]; !ok {
+		return load(ctx, service)
+	}
+	return p, nil
+}
+
+// NewEnv prepares a training run of st's project (see Target) on eng, which serves st too: the
+// job's terminal outlives a closed stdout, and the command's hooks give the job the engine's GPUs
+// under --gpus auto (pipeline.Options.TrainingJob).
+func NewEnv(st *stack.Stack, eng Engine, images pipeline.Options, version string) (Env, error) {
+	u := st.UI
+	if err := st.Project.State.Ensure(); err != nil {
+		return Env{}, err
+	}
+	// `mlstack train | head` must not end the run: once stdout's reader is gone the output still
+	// goes to the run's log, and the record completes.
+	stdout := &pipeTolerant{w: u.Out}
+	ju := u.WithOut(stdout)
+	jst := &stack.Stack{Eng: st.Eng, API: st.API, Project: st.Project, UI: ju, Progress: st.Progress}
+	images.TrainingJob = true
+	hooks, err := pipeline.New(jst, images)
+	if err != nil {
+		return Env{}, err
+	}
+	return Env{Stack: jst, Engine: eng, Hooks: hooks, Store: runs.Store{Dir: st.Project.State.RunsDir()}, UI: u, Version: version, stdout: stdout}, nil
+}
+
+// Run runs one training job of e's project and records it; the result is the job's exit code.
+// o.Job.Service is the service Target resolved.
+func Run(ctx context.Context, e Env, o Options) (int, error) {
+	u, st, p, store := e.UI, e.Stack, e.Stack.Project, e.Store
+	var replay *runs.Record
+	if o.Replay != "" {
+		rec, err := store.Get(o.Replay)
 		if err != nil {
 			return 0, fmt.Errorf("--replay: %w", err)
 		}
 		replay = rec
-		if o.Job.Service != "" && o.Job.Service != rec.Service {
-			return 0, fmt.Errorf("--replay %s: run %s was of service %q, not %q", o.Replay, rec.ID, rec.Service, o.Job.Service)
-		}
-		o.Job.Service = rec.Service
 	}
-	service, err := SelectService(p.All, o.Job.Service)
-	if err != nil {
-		return 0, err
+	service := o.Job.Service
+	svc, ok := p.Services[service]
+	if !ok {
+		return 0, fmt.Errorf("train: service %q is not enabled in project %q", service, p.Name)
 	}
-	o.Job.Service = service
-	if _, ok := p.Services[service]; !ok {
-		// The target's own profile is on for this command, as with compose run.
-		if p, err = env.Load(ctx, service); err != nil {
-			return 0, err
-		}
-	}
-	eng, err := env.Connect(ctx)
-	if err != nil {
-		return 0, err
-	}
-	store := runs.Store{Dir: p.State.RunsDir()}
-	if err := p.State.Ensure(); err != nil {
-		return 0, err
-	}
-	tidy(ctx, u, eng, store, p.Name)
-	// `mlstack train | head` must not end the run: once stdout's reader is gone the output still
-	// goes to the run's log, and the record completes.
-	ju := u.WithOut(&pipeTolerant{w: u.Out, gone: func(err error) {
-		u.Notice("stdout closed (%v): the job goes on; its output is kept in the run's log", err)
-	}})
-	st := &stack.Stack{Eng: eng, Project: p, UI: ju, Progress: u.Progress()}
-	svc := p.Services[service]
+	tidy(ctx, u, e.Engine, store, p.Name)
 
 	commit, dirty, inGit := runs.GitState(ctx, p.WorkingDir)
 	if replay != nil {
@@ -109,14 +162,8 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 		}
 	}
 
-	po := o.Images
-	po.TrainingJob = true
-	hooks, err := pipeline.New(st, po)
-	if err != nil {
-		return 0, err
-	}
-	hooks.OneOff(&o.Job)
-	policy := hooks.GPUs
+	e.Hooks.OneOff(&o.Job)
+	policy := e.Hooks.GPUs
 
 	id := store.NewID(time.Now())
 	logw, err := store.LogWriter(id, LogLimit)
@@ -124,11 +171,11 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 		return 0, err
 	}
 	host, _ := os.Hostname()
-	if !eng.IsLocal() {
-		host = eng.Host
+	if !e.Engine.IsLocal() {
+		host = e.Engine.Addr()
 	}
 	rec := &runs.Record{
-		ID: id, Project: p.Name, Service: service, Host: host, MlstackVersion: app.Version,
+		ID: id, Project: p.Name, Service: service, Host: host, MlstackVersion: e.Version,
 		LogFile: filepath.Join(project.StateDirName, "runs", id+".log"), Owner: runs.OwnerHere(),
 	}
 	if inGit {
@@ -159,7 +206,7 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 		rec.Command, hiddenCmd = runs.MaskArgs(s.Command)
 		rec.MaskedArgs = append(hiddenEntry, hiddenCmd...)
 		rec.Env, rec.Masked = runs.MaskEnv(s.Env)
-		if in, err := eng.ImageInspect(context.WithoutCancel(ctx), s.ImageID); err == nil {
+		if in, err := e.Engine.ImageInspect(context.WithoutCancel(ctx), s.ImageID); err == nil {
 			rec.ImageTags = in.RepoTags
 		}
 		rec.GPUsRequested, rec.GPUsGranted = "none", "none"
@@ -171,6 +218,9 @@ func Run(ctx context.Context, env *app.Env, o Options) (int, error) {
 		}
 	}
 	code, runErr := st.RunOneOff(ctx, o.Job)
+	if e.stdout != nil && e.stdout.Err() != nil {
+		u.Notice("stdout closed (%v): the job went on; its output is kept in the run's log", e.stdout.Err())
+	}
 	stopSaving()
 	<-saving
 	if err := logw.Close(); err != nil {
