@@ -24,14 +24,15 @@ for c in kube-apiserver kube-controller-manager kube-scheduler; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "kube-sim: building ${missing[*]} $K8S_VERSION into $bin (about 16 minutes the first time)" >&2
-  tmp="$bin/.build"
-  rm -rf "$tmp" && mkdir -p "$tmp"
+  # A directory of its own: two builds at once (two worktrees) must not mix their outputs.
+  tmp="$(mktemp -d "$bin/.build.XXXXXX")"
+  trap 'rm -rf "$tmp"' EXIT
   (cd "$here/k8s" && go build -trimpath -ldflags "$ldflags" -o "$tmp/" "${missing[@]}")
-  mv "$tmp"/* "$bin/" && rmdir "$tmp"
+  mv "$tmp"/* "$bin/"
 fi
 if [ ! -x "$kwokbin/kwok" ]; then
   echo "kube-sim: building kwok $KWOK_VERSION into $kwokbin" >&2
-  (cd "$here/kwok" && go build -trimpath -ldflags "-s -w" -o "$kwokbin/kwok.tmp" sigs.k8s.io/kwok/cmd/kwok)
-  mv "$kwokbin/kwok.tmp" "$kwokbin/kwok"
+  (cd "$here/kwok" && go build -trimpath -ldflags "-s -w" -o "$kwokbin/kwok.tmp.$$" sigs.k8s.io/kwok/cmd/kwok)
+  mv "$kwokbin/kwok.tmp.$$" "$kwokbin/kwok"
 fi
 echo "$bin:$kwokbin"
