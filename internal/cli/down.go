@@ -36,17 +36,3 @@ func newDownCmd(env *app.Env) *cobra.Command {
 	cmd.Flags().IntVarP(&timeout, "timeout", "t", 10, "seconds to wait for a container to stop before killing it")
 	return cmd
 }
-
-// endedJobs names the one-off containers of runs that are over, after settling the records of runs
-// whose mlstack was killed; when the records cannot be read, down says so and leaves every job.
-func endedJobs(cmd *cobra.Command, env *app.Env) map[string]bool {
-	store, err := runStore(cmd, env)
-	if err == nil {
-		var ended map[string]bool
-		if ended, err = store.EndedContainers(); err == nil {
-			return ended
-		}
-	}
-	env.UI.Warn("read run records: %v; exited training jobs are left in place", err)
-	return nil
-}
