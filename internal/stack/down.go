@@ -202,10 +202,39 @@ func (s *Stack) stopThenRemove(ctx context.Context, id, cname string, timeout *i
 	}
 	defer func() { <-slots }()
 	if err := s.api().ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !isNotFound(err) {
-		return fmt.Errorf("remove container %s: %w", cname, err)
+		if !strings.Contains(err.Error(), "already in progress") {
+			return fmt.Errorf("remove container %s: %w", cname, err)
+		}
+		// Another remover (a job's own mlstack, its --rm) got there first: the network can only go
+		// once the container is gone, so wait for that rather than fail.
+		if err := s.waitRemoved(ctx, id, cname); err != nil {
+			return err
+		}
 	}
 	s.UI.Status("Container "+cname, "Removed")
 	return nil
+}
+
+// removalWait bounds waitRemoved: a removal already under way finishes in well under this.
+const removalWait = 30 * time.Second
+
+// waitRemoved waits until the engine no longer knows the container, re-reading it until then.
+func (s *Stack) waitRemoved(ctx context.Context, id, cname string) error {
+	deadline := time.Now().Add(removalWait)
+	for {
+		_, err := s.api().ContainerInspect(ctx, id)
+		if isNotFound(err) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("container %s: its removal by another process did not finish within %s", cname, removalWait)
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
 }
 
 // removeNetwork removes a network, giving the engine a moment when it still counts endpoints of

@@ -5,8 +5,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
 
 	"github.com/mlstack/mlstack/internal/enginefake"
 )
@@ -75,5 +78,46 @@ func TestDownLeavesRunningAndKeptOneOffs(t *testing.T) {
 	}
 	if n, nets := len(fs.eng.Containers()), fs.eng.NetworkNames(); n != 0 || len(nets) != 0 {
 		t.Errorf("down --remove-orphans left %d containers, networks %v", n, nets)
+	}
+}
+
+// removingElsewhere is the fake engine with one container being removed by another process (a
+// job's own mlstack) when down gets to it: the engine refuses down's remove as already in progress.
+type removingElsewhere struct {
+	*enginefake.Engine
+	name string
+}
+
+func (e removingElsewhere) ContainerRemove(ctx context.Context, ref string, o container.RemoveOptions) error {
+	c, err := e.ContainerInspect(ctx, ref)
+	if err != nil || strings.TrimPrefix(c.Name, "/") != e.name {
+		return e.Engine.ContainerRemove(ctx, ref, o)
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_ = e.Engine.ContainerRemove(context.Background(), ref, o)
+	}()
+	return cerrdefs.ErrConflict.WithMessage("removal of container " + ref + " is already in progress")
+}
+
+func TestDownWaitsOutARemovalAlreadyInProgress(t *testing.T) {
+	fs := newFakeStack(t, jobsStack)
+	ctx := testCtx(t)
+	if err := fs.Up(ctx, UpOptions{Detach: true, Services: []string{"web"}}); err != nil {
+		t.Fatal(err)
+	}
+	var running string
+	if _, err := fs.RunOneOff(ctx, OneOffOptions{Service: "trainer", Detach: true, NoDeps: true, Started: func(s OneOffStarted) { running = s.Name }}); err != nil {
+		t.Fatal(err)
+	}
+	fs.API = removingElsewhere{Engine: fs.eng, name: running}
+	if err := fs.Down(ctx, DownOptions{RemoveOrphans: true}); err != nil {
+		t.Fatalf("down while the job's own mlstack removes it: %v", err)
+	}
+	if left := fs.eng.Containers(); len(left) > 0 {
+		t.Errorf("containers after down --remove-orphans: %v, want none", left)
+	}
+	if nets, _ := fs.eng.NetworkList(ctx, network.ListOptions{}); len(nets) > 0 {
+		t.Errorf("networks after down --remove-orphans: %d, want none (the job's removal finished first)", len(nets))
 	}
 }
