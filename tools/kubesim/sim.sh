@@ -146,6 +146,7 @@ for i in $(seq 0 $((CPU_NODES - 1))); do
 done >"$state/nodes.yaml"
 cat "$here/stages/gpu-node.yaml" >>"$state/nodes.yaml"
 k apply -f "$state/nodes.yaml" >/dev/null || fail "could not create the nodes"
-wait_for "$((CPU_NODES + 1)) Ready nodes" 90 k wait --for=condition=Ready "${nodes[@]}" --timeout=2s
+# kubectl wait's --timeout covers all the nodes together, so it grows with their number.
+wait_for "$((CPU_NODES + 1)) Ready nodes" 90 k wait --for=condition=Ready "${nodes[@]}" --timeout="$((CPU_NODES + 10))s"
 wait_for "the default service account" 60 k get serviceaccount default -n default
 echo "kube-sim: up; KUBECONFIG=$kubeconfig (context $CONTEXT), registry $REGISTRY"
