@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -25,24 +24,6 @@ import (
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 var _ Engine = (*enginefake.Engine)(nil)
-
-// syncBuffer is a bytes.Buffer safe for the hooks' concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // fakeProject writes a compose file and a build context app/ (FROM base) into a temporary
 // directory and returns the directory and a fake engine that has the image "base".
@@ -71,7 +52,7 @@ func write(t *testing.T, path, content string) {
 // command is one mlstack command's hooks on the project in dir, as each command makes them anew.
 type command struct {
 	*Hooks
-	out   *syncBuffer
+	out   *testenv.SyncBuffer
 	calls *callLog
 }
 
@@ -102,7 +83,7 @@ func newCommand(t *testing.T, dir string, eng *enginefake.Engine, o Options) *co
 	}
 	calls := &callLog{n: map[string]int{}}
 	eng.OnCall = calls.add
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	h, err := New(&stack.Stack{API: eng, Project: p, UI: ui.Test(nil, out, out)}, o)
 	if err != nil {
 		t.Fatal(err)

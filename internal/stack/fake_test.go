@@ -1,11 +1,9 @@
 package stack
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,30 +22,12 @@ var _ Engine = (*enginefake.Engine)(nil)
 // locks of the tests' many fake engines do not pile up in the user's.
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writers of a stack's UI.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // fakeStack loads a compose file into a project in a temporary directory and binds it to a fake
 // engine that knows the image "fixture".
 type fakeStack struct {
 	*Stack
 	eng *enginefake.Engine
-	out *syncBuffer
+	out *testenv.SyncBuffer
 }
 
 func newFakeStack(t testing.TB, yaml string) *fakeStack {
@@ -68,7 +48,7 @@ func onFakeEngine(p *project.Project) *fakeStack {
 	eng := enginefake.New()
 	eng.Local = false
 	eng.AddImage("fixture")
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	return &fakeStack{Stack: &Stack{API: eng, Project: p, UI: ui.Test(nil, out, out)}, eng: eng, out: out}
 }
 

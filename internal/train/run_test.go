@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -27,24 +26,6 @@ import (
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 var _ Engine = (*enginefake.Engine)(nil)
-
-// syncBuffer is a bytes.Buffer safe for a run's concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // brokenPipe is a stdout whose reader went away (`mlstack train | head` after head exited).
 type brokenPipe struct{}
@@ -93,7 +74,7 @@ func fakeTraining(t *testing.T, code int) (string, *enginefake.Engine) {
 
 // trainCmd is one `mlstack train` on the fake engine: Target, NewEnv and Run, as the command wires them.
 type trainCmd struct {
-	out, errw *syncBuffer
+	out, errw *testenv.SyncBuffer
 	stdout    interface{ Write([]byte) (int, error) }
 	builds    int
 	mu        sync.Mutex
@@ -101,7 +82,7 @@ type trainCmd struct {
 
 func (c *trainCmd) run(t *testing.T, dir string, eng *enginefake.Engine, o Options) (int, error) {
 	t.Helper()
-	c.out, c.errw = &syncBuffer{}, &syncBuffer{}
+	c.out, c.errw = &testenv.SyncBuffer{}, &testenv.SyncBuffer{}
 	eng.OnCall = func(call, _ string) {
 		if call == "build" {
 			c.mu.Lock()

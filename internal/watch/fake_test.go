@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/project"
 	"github.com/mlstack/mlstack/internal/syncd"
+	"github.com/mlstack/mlstack/internal/testenv"
 	"github.com/mlstack/mlstack/internal/ui"
 )
 
@@ -166,46 +166,20 @@ func (c *fakeConn) Done() <-chan struct{} { return c.done }
 func (c *fakeConn) Close() { c.in.Close() }
 
 // testSession builds a session over services with a fake engine and captured output.
-func testSession(t *testing.T, o SessionOptions, act *fakeActions, services ...types.ServiceConfig) (*session, *syncBuffer, *syncBuffer) {
+func testSession(t *testing.T, o SessionOptions, act *fakeActions, services ...types.ServiceConfig) (*session, *testenv.SyncBuffer, *testenv.SyncBuffer) {
 	t.Helper()
 	p := &project.Project{Project: &types.Project{Name: "demo", Services: types.Services{}}, All: types.Services{}}
 	for _, s := range services {
 		p.Services[s.Name] = s
 		p.All[s.Name] = s
 	}
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &testenv.SyncBuffer{}, &testenv.SyncBuffer{}
 	s, err := newSession(p, o, &reporter{ui: ui.Test(nil, out, errOut), quiet: o.Quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.act = act
 	return s, out, errOut
-}
-
-// syncBuffer is output a test reads while the session writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func (b *syncBuffer) Len() int { return len(b.String()) }
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.b.Reset()
 }
 
 // watched is a service with develop.watch triggers.
