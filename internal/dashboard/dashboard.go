@@ -42,6 +42,7 @@ type Server struct {
 	logs  *logHub
 	runs  *runReader
 	guard *guard
+	page  *assets
 }
 
 // shutdownGrace bounds how long open page connections may take to close at exit.
@@ -59,7 +60,11 @@ func Serve(ctx context.Context, st *stack.Stack, o Options, ready func(url strin
 	if !o.NoToken {
 		token = newToken()
 	}
-	s := newServer(ctx, st, st.Eng, port, token)
+	s, err := newServer(ctx, st, st.Eng, port, token)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -89,11 +94,16 @@ func Serve(ctx context.Context, st *stack.Stack, o Options, ready func(url strin
 	return nil
 }
 
-func newServer(ctx context.Context, st *stack.Stack, eng Engine, port int, token string) *Server {
+func newServer(ctx context.Context, st *stack.Stack, eng Engine, port int, token string) (*Server, error) {
+	web, _ := fs.Sub(webFS, "web") // the embedded directory exists at build time
+	page, err := loadAssets(web)
+	if err != nil {
+		return nil, err
+	}
 	obs := Observe(ctx, eng, st.Name())
-	s := &Server{proj: st.Project, st: withAllServices(st), eng: eng, obs: obs, runs: newRunReader(st.Project.State.RunsDir()), guard: newGuard(port, token)}
+	s := &Server{proj: st.Project, st: withAllServices(st), eng: eng, obs: obs, runs: newRunReader(st.Project.State.RunsDir()), guard: newGuard(port, token), page: page}
 	s.logs = newLogHub(ctx, obs, stackFollower(s.st))
-	return s
+	return s, nil
 }
 
 // withAllServices returns a copy of st whose project has every service enabled, so logs and
@@ -109,11 +119,8 @@ func withAllServices(st *stack.Stack) *stack.Stack {
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	static, _ := fs.Sub(webFS, "web") // the embedded directory exists at build time
-	files := http.FileServerFS(static)
-	mux.Handle("GET /{$}", files)
-	mux.Handle("GET /app.js", files)
-	mux.Handle("GET /style.css", files)
+	mux.HandleFunc("GET /{$}", s.page.serveIndex)
+	mux.HandleFunc("GET /{file}", s.page.serveFile)
 	mux.HandleFunc("GET /api/state", s.handleState)
 	mux.HandleFunc("POST /api/events", s.handleEvents)
 	mux.HandleFunc("POST /api/logs", s.handleLogs)

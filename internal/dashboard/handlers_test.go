@@ -49,8 +49,10 @@ func testServer(t *testing.T) (*Server, *fakeEngine, http.Handler) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	eng := newFakeEngine()
-	s := &Server{proj: p, st: withAllServices(&stack.Stack{Project: p}), eng: eng, obs: Observe(ctx, eng, "p"),
-		runs: newRunReader(p.State.RunsDir()), guard: newGuard(4242, testToken)}
+	s, err := newServer(ctx, &stack.Stack{Project: p}, eng, 4242, testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return s, eng, s.routes()
 }
 

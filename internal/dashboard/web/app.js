@@ -3,23 +3,13 @@
 'use strict';
 performance.mark('mlstack-script'); // for bench/dashboard: when the script starts to run
 
-const TOKEN_KEY = 'mlstack-dashboard-token';
+const TOKEN_KEY = 'mlstack-dashboard-token'; // boot.js moves the token from the URL to here
 const MAX_LOG_LINES = 5000;
 
-// The token arrives in the URL's fragment once; it is kept for this tab only and taken out of the
-// address bar, so it does not stay in history or on screen.
-(function takeToken() {
-  const m = location.hash.match(/^#token=([0-9a-f]+)$/);
-  if (m) {
-    sessionStorage.setItem(TOKEN_KEY, m[1]);
-    history.replaceState(null, '', location.pathname + '#/stack');
-  }
-})();
-
-// The first state is asked for before the rest of the script runs, beside the live stream, so the
-// first drawing waits on one plain request instead of the stream's connection; whichever answers
-// first draws (start).
-const firstState = api('/api/state').catch(() => null);
+// boot.js asked for the first state while the page was parsed; whichever of it and the live stream
+// answers first draws (start).
+const firstState = (window.mlstackFirstState || fetch('/api/state', { headers: authHeaders() }).then(read))
+  .then(answer).catch(() => null);
 
 function authHeaders() {
   const t = sessionStorage.getItem(TOKEN_KEY);
@@ -61,14 +51,22 @@ function banner(msg) {
 }
 
 async function api(path, opts) {
-  const r = await fetch(path, Object.assign({ headers: authHeaders() }, opts || {}));
-  if (r.status === 401) {
+  return answer(await read(await fetch(path, Object.assign({ headers: authHeaders() }, opts || {}))));
+}
+
+// read takes an API response's status and JSON body (as boot.js does for the first state).
+async function read(r) {
+  return { status: r.status, ok: r.ok, statusText: r.statusText, body: await r.json().catch(() => ({})) };
+}
+
+// answer returns what read took, or throws its error.
+function answer(a) {
+  if (a.status === 401) {
     banner('Refused: this page needs the URL printed by `mlstack dashboard` (it carries the access token).');
     throw new Error('unauthorized');
   }
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(body.error || r.statusText);
-  return body;
+  if (!a.ok) throw new Error(a.body.error || a.statusText);
+  return a.body;
 }
 
 // stream reads server-sent events from a POST (so the browser sends Origin, which the server checks),

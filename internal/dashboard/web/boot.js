@@ -1,0 +1,17 @@
+// mlstack dashboard, first script: it runs while the page is still being parsed, so the first
+// state is on its way before app.js and the stylesheet have arrived, and the token leaves the
+// address bar at once.
+'use strict';
+(function boot() {
+  const key = 'mlstack-dashboard-token';
+  // The token arrives in the URL's fragment once; it is kept for this tab only.
+  const m = location.hash.match(/^#token=([0-9a-f]+)$/);
+  if (m) {
+    sessionStorage.setItem(key, m[1]);
+    history.replaceState(null, '', location.pathname + '#/stack');
+  }
+  const t = sessionStorage.getItem(key);
+  // The body is read here too, so app.js finds the state parsed (its read() takes the same shape).
+  window.mlstackFirstState = fetch('/api/state', { headers: t ? { 'Authorization': 'Bearer ' + t } : {} })
+    .then(async r => ({ status: r.status, ok: r.ok, statusText: r.statusText, body: await r.json().catch(() => ({})) }));
+})();
