@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -44,9 +43,10 @@ type JobOptions struct {
 // JobStarted describes a running one-off Job.
 type JobStarted struct {
 	Job, Pod, Node, Image string
-	Command               []string
-	Env                   []string
-	StartedAt             time.Time
+	// Entrypoint and Command are the container's command and args as the Job runs them.
+	Entrypoint, Command []string
+	Env                 []string
+	StartedAt           time.Time
 	// GPUsRequested and GPUsGranted describe the GPU policy's outcome ("none" when nothing).
 	GPUsRequested, GPUsGranted string
 }
@@ -216,7 +216,7 @@ func (s *Stack) followJob(ctx context.Context, tr *Tracker, job *batchv1.Job, sp
 		return 0, err
 	}
 	c := job.Spec.Template.Spec.Containers[0]
-	st := JobStarted{Job: job.Name, Pod: pod.Name, Node: pod.Spec.NodeName, Image: c.Image, Command: slices.Concat(c.Command, c.Args), StartedAt: time.Now()}
+	st := JobStarted{Job: job.Name, Pod: pod.Name, Node: pod.Spec.NodeName, Image: c.Image, Entrypoint: c.Command, Command: c.Args, StartedAt: time.Now()}
 	if pod.Status.StartTime != nil {
 		st.StartedAt = pod.Status.StartTime.Time
 	}

@@ -4,14 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/mlstack/mlstack/internal/app"
 	"github.com/mlstack/mlstack/internal/kube"
-	"github.com/mlstack/mlstack/internal/project"
 	"github.com/mlstack/mlstack/internal/runs"
 	"github.com/mlstack/mlstack/internal/train"
 )
@@ -48,51 +44,31 @@ func (b *Backend) Train(ctx context.Context, o app.JobOptions) (int, error) {
 	if err := p.State.Ensure(); err != nil {
 		return 0, err
 	}
-	store := runs.Store{Dir: p.State.RunsDir()}
-	id := store.NewID(time.Now())
-	logw, err := store.LogWriter(id, train.LogLimit)
-	if err != nil {
-		return 0, err
-	}
-	rec := &runs.Record{
-		ID: id, Project: p.Name, Service: service, Host: st.Cluster.Server, MlstackVersion: app.Version,
-		LogFile: filepath.Join(project.StateDirName, "runs", id+".log"),
-		Cluster: st.Cluster.Context, Namespace: st.Namespace,
-	}
+	rec := &runs.Record{Project: p.Name, Service: service, Host: st.Cluster.Server, Cluster: st.Cluster.Context, Namespace: st.Namespace}
 	if commit, dirty, inGit := runs.GitState(ctx, p.WorkingDir); inGit {
 		rec.GitCommit, rec.GitDirty = commit, &dirty
 	}
-	started := false
+	run, err := train.StartRecording(ctx, u, runs.Store{Dir: p.State.RunsDir()}, rec, app.Version)
+	if err != nil {
+		return 0, err
+	}
 	jo := kube.JobOptions{
 		Service: service, Command: o.Job.Command, Env: o.Job.Env, GPUs: o.Images.GPUs, Training: true,
-		NoDeps: o.Job.NoDeps, WaitTimeout: o.Job.WaitTimeout, Images: imgs, Stdout: io.MultiWriter(u.Out, logw),
+		NoDeps: o.Job.NoDeps, WaitTimeout: o.Job.WaitTimeout, Images: imgs, Stdout: io.MultiWriter(u.Out, run.Output()),
 		Started: func(s kube.JobStarted) {
-			started = true
-			rec.Job, rec.Node, rec.ContainerName = s.Job, s.Node, s.Pod
-			rec.StartedAt = s.StartedAt
-			rec.ImageTags = []string{s.Image}
-			rec.Command = s.Command
-			rec.Env, rec.Masked = runs.MaskEnv(s.Env)
-			rec.GPUsRequested, rec.GPUsGranted = s.GPUsRequested, s.GPUsGranted
-			if err := store.Save(rec); err != nil {
-				u.Warn("%v", err)
-			}
+			run.Started(func(rec *runs.Record) {
+				rec.Job, rec.Node, rec.ContainerName = s.Job, s.Node, s.Pod
+				rec.StartedAt = s.StartedAt
+				rec.ImageTags = []string{s.Image}
+				train.Launch(rec, s.Entrypoint, s.Command, s.Env)
+				rec.GPUsRequested, rec.GPUsGranted = s.GPUsRequested, s.GPUsGranted
+			})
 		},
 	}
 	code, runErr := st.RunJob(ctx, jo)
-	if err := logw.Close(); err != nil {
-		u.Warn("%v", err)
-	}
-	if !started {
-		_ = os.Remove(store.LogPath(id))
-		return code, runErr
-	}
-	rec.Finish(time.Now(), code)
-	if err := store.Save(rec); err != nil {
-		u.Warn("%v", err)
-	}
-	if runErr == nil {
-		u.Info("Run %s: Job %s on node %s, exit code %d (`mlstack runs show %s`)", id, rec.Job, rec.Node, code, id)
+	rec = run.Finish(code)
+	if rec != nil && runErr == nil {
+		u.Info("Run %s: Job %s on node %s, exit code %d (`mlstack runs show %s`)", rec.ID, rec.Job, rec.Node, code, rec.ID)
 	}
 	return code, runErr
 }

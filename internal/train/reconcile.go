@@ -33,7 +33,8 @@ func Reconcile(ctx context.Context, eng Containers, store runs.Store) ([]string,
 	var changed []string
 	var errs []error
 	for _, r := range open {
-		if r.OwnerAlive() {
+		// A run on a cluster has no container on this engine to judge it by.
+		if r.OwnerAlive() || r.Cluster != "" {
 			continue
 		}
 		c, err := containerState(ctx, eng, r.ContainerName)

@@ -59,6 +59,11 @@ func TestReconcileAndRemoveFinished(t *testing.T) {
 	save("c-other-terminal-running", "p-t-run-c", "elsewhere:1", false)
 	save("d-this-process", "p-t-run-d", runs.OwnerHere(), false)
 	save("e-finished", "p-t-run-e", "", true)
+	// A training Job on a cluster whose mlstack-kube is gone: this engine has no container to judge it by.
+	onCluster := &runs.Record{ID: "f-on-a-cluster", ContainerName: "training-x7k2p", Owner: "elsewhere:1", StartedAt: start, Cluster: "sim", Namespace: "p", Job: "p-training-run-1"}
+	if err := store.Save(onCluster); err != nil {
+		t.Fatal(err)
+	}
 	eng := &fakeContainers{states: map[string]*container.State{
 		"p-t-run-a":       {Status: "exited", ExitCode: 3, FinishedAt: end},
 		"p-t-run-c":       {Status: "running", Running: true},
@@ -82,7 +87,7 @@ func TestReconcileAndRemoveFinished(t *testing.T) {
 	if b, _ := store.Get("b-killed-vanished"); !b.Lost {
 		t.Errorf("run b, whose container vanished, is not lost: %+v", b)
 	}
-	for _, id := range []string{"c-other-terminal-running", "d-this-process"} {
+	for _, id := range []string{"c-other-terminal-running", "d-this-process", "f-on-a-cluster"} {
 		if r, _ := store.Get(id); !r.Running() {
 			t.Errorf("run %s was settled although it is going", id)
 		}

@@ -4,10 +4,8 @@ package train
 import (
 	"context"
 	"fmt"
-	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -165,82 +163,49 @@ func Run(ctx context.Context, e Env, o Options) (int, error) {
 	e.Hooks.OneOff(&o.Job)
 	policy := e.Hooks.GPUs
 
-	id := store.NewID(time.Now())
-	logw, err := store.LogWriter(id, LogLimit)
-	if err != nil {
-		return 0, err
-	}
 	host, _ := os.Hostname()
 	if !e.Engine.IsLocal() {
 		host = e.Engine.Addr()
 	}
-	rec := &runs.Record{
-		ID: id, Project: p.Name, Service: service, Host: host, MlstackVersion: e.Version,
-		LogFile: filepath.Join(project.StateDirName, "runs", id+".log"), Owner: runs.OwnerHere(),
-	}
+	rec := &runs.Record{Project: p.Name, Service: service, Host: host}
 	if inGit {
 		rec.GitCommit, rec.GitDirty = commit, &dirty
 	}
-	started := false
-	// The job's metric lines are read from its stdout (see internal/metrics) and kept in the record,
-	// rewritten while it runs so that `runs show` and the dashboard see them live.
-	recorder := metrics.NewRecorder()
-	var recMu sync.Mutex
-	o.Job.Stdout, o.Job.Stderr = io.MultiWriter(logw, recorder), logw
-	savingCtx, stopSaving := context.WithCancel(ctx)
-	saving := make(chan struct{})
-	go func() {
-		defer close(saving)
-		keepMetrics(savingCtx, &recMu, rec, recorder, func() error { return store.Save(rec) })
-	}()
+	run, err := StartRecording(ctx, u, store, rec, e.Version)
+	if err != nil {
+		return 0, err
+	}
+	o.Job.Stdout, o.Job.Stderr = run.Output(), run.Log()
 	o.Job.Started = func(s stack.OneOffStarted) {
-		recMu.Lock()
-		defer recMu.Unlock()
-		started = true
-		rec.ContainerName = s.Name
-		rec.StartedAt = s.StartedAt
-		rec.ImageID = s.ImageID
-		rec.ConfigHash = s.ConfigHash
-		var hiddenEntry, hiddenCmd []string
-		rec.Entrypoint, hiddenEntry = runs.MaskArgs(s.Entrypoint)
-		rec.Command, hiddenCmd = runs.MaskArgs(s.Command)
-		rec.MaskedArgs = append(hiddenEntry, hiddenCmd...)
-		rec.Env, rec.Masked = runs.MaskEnv(s.Env)
-		if in, err := e.Engine.ImageInspect(context.WithoutCancel(ctx), s.ImageID); err == nil {
-			rec.ImageTags = in.RepoTags
-		}
-		rec.GPUsRequested, rec.GPUsGranted = "none", "none"
-		if d, ok := policy.Decision(service); ok {
-			rec.GPUsRequested, rec.GPUsGranted = d.Requested, d.Granted
-		}
-		if err := store.Save(rec); err != nil {
-			u.Warn("%v", err)
-		}
+		run.Started(func(rec *runs.Record) {
+			rec.ContainerName = s.Name
+			rec.StartedAt = s.StartedAt
+			rec.ImageID = s.ImageID
+			rec.ConfigHash = s.ConfigHash
+			Launch(rec, s.Entrypoint, s.Command, s.Env)
+			if in, err := e.Engine.ImageInspect(context.WithoutCancel(ctx), s.ImageID); err == nil {
+				rec.ImageTags = in.RepoTags
+			}
+			rec.GPUsRequested, rec.GPUsGranted = "none", "none"
+			if d, ok := policy.Decision(service); ok {
+				rec.GPUsRequested, rec.GPUsGranted = d.Requested, d.Granted
+			}
+		})
 	}
 	code, runErr := st.RunOneOff(ctx, o.Job)
 	if e.stdout != nil && e.stdout.Err() != nil {
 		u.Notice("stdout closed (%v): the job went on; its output is kept in the run's log", e.stdout.Err())
 	}
-	stopSaving()
-	<-saving
-	if err := logw.Close(); err != nil {
-		u.Warn("%v", err)
-	}
-	if !started {
+	rec = run.Finish(code)
+	if rec == nil {
 		// Nothing ran: no record, and no empty log beside none.
-		_ = os.Remove(store.LogPath(id))
 		if runErr != nil && replay != nil {
 			runErr = fmt.Errorf("--replay %s: %w", replay.ID, runErr)
 		}
 		return code, runErr
 	}
-	rec.Finish(time.Now(), code)
-	rec.Metrics, rec.MetricSeries = recorder.Last(), recorder.Series()
-	if err := store.Save(rec); err != nil {
-		u.Warn("%v", err)
-	}
 	if runErr == nil {
-		u.Info("Run %s: exit code %d after %s (`mlstack runs show %s`)", id, code, rec.Duration().Round(100*time.Millisecond), id)
+		u.Info("Run %s: exit code %d after %s (`mlstack runs show %s`)", rec.ID, code, rec.Duration().Round(100*time.Millisecond), rec.ID)
 	}
 	return code, runErr
 }
