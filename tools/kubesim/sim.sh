@@ -105,7 +105,10 @@ start etcd etcd --name kube-sim --data-dir "$state/etcd" \
   --initial-cluster "kube-sim=http://127.0.0.1:$((ETCD_PORT + 10))"
 wait_for etcd 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 
-start kube-apiserver kube-apiserver --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+# With WatchList on, the API server turns every watch from resourceVersion 0 (kwok's) into a
+# watch-list, which etcd 3.4 cannot serve: kwok's pod and node watches then failed at once and it saw
+# changes only at its relists, up to 30 s apart (pods Ready 20 s after they were scheduled).
+start kube-apiserver kube-apiserver --etcd-servers "http://127.0.0.1:$ETCD_PORT" --feature-gates WatchList=false \
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
   --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
   --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
