@@ -90,7 +90,7 @@ var specs = []scenarioSpec{
 	{key: scStart, group: "cold", label: "process start: `--help` (no project loaded, no engine call)"},
 	{key: scDown, group: "down", label: "`down` (7 services, one ignores SIGTERM, grace 2 s)", ratio: 1.0},
 	{key: scTrain, group: "train", label: "`train` vs `run --rm` (job exits at once, deps up)", floorPlus: trainOverhead},
-	{key: scBig, group: "big", label: "100-service cold up to all ready", floorRatio: bigFloorRatio, stack: bigStack},
+	{key: scBig, group: "big", label: "100-service cold up to all ready (32 healthchecks, interval 5 s)", floorRatio: bigFloorRatio, stack: bigStack},
 }
 
 // The targets stated as distance from the engine's floor (issue 16): what is left above them is
