@@ -25,13 +25,11 @@ type asset struct {
 	ctype string
 }
 
-// pageFiles are the files index.html refers to as NAME?v={{NAME}}.
-var pageFiles = []string{"boot.js", "app.js", "style.css"}
-
+// loadAssets reads the page's files from web; index.html refers to each as NAME?v={{NAME}}.
 func loadAssets(web fs.FS) (*assets, error) {
 	a := &assets{files: map[string]asset{}}
 	var pairs []string
-	for _, name := range pageFiles {
+	for _, name := range []string{"boot.js", "app.js", "style.css"} {
 		b, err := fs.ReadFile(web, name)
 		if err != nil {
 			return nil, fmt.Errorf("dashboard: page file: %w", err)

@@ -9,7 +9,7 @@ import (
 // The page names each file by its content hash; asked for by that name the file may be kept for
 // good, asked for otherwise it may not, and the page itself is never kept.
 func TestPageFilesAreCachedByContentHash(t *testing.T) {
-	_, _, h := testServer(t)
+	s, _, h := testServer(t)
 	page := call(h, "GET", "/")
 	if page.Code != 200 || page.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("GET /: %d, Cache-Control %q; want 200, no-store", page.Code, page.Header().Get("Cache-Control"))
@@ -18,8 +18,8 @@ func TestPageFilesAreCachedByContentHash(t *testing.T) {
 		t.Fatalf("GET /: a file's hash was not filled in:\n%s", page.Body)
 	}
 	refs := regexp.MustCompile(`(?:src|href)="([a-z.]+)\?v=([0-9a-f]{12})"`).FindAllStringSubmatch(page.Body.String(), -1)
-	if len(refs) != len(pageFiles) {
-		t.Fatalf("GET /: want %d hashed file references, got %q", len(pageFiles), refs)
+	if len(refs) != len(s.page.files) {
+		t.Fatalf("GET /: want %d hashed file references, got %q", len(s.page.files), refs)
 	}
 	for _, ref := range refs {
 		name, hash := ref[1], ref[2]
