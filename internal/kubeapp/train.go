@@ -52,9 +52,11 @@ func (b *Backend) Train(ctx context.Context, o app.JobOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// `mlstack-kube train | head` must not end the run's log: see train.PipeTolerant.
+	stdout := train.NewPipeTolerant(u.Out)
 	jo := kube.JobOptions{
 		Service: service, Command: o.Job.Command, Env: o.Job.Env, GPUs: o.Images.GPUs, Training: true,
-		NoDeps: o.Job.NoDeps, WaitTimeout: o.Job.WaitTimeout, Images: imgs, Stdout: io.MultiWriter(u.Out, run.Output()),
+		NoDeps: o.Job.NoDeps, WaitTimeout: o.Job.WaitTimeout, Images: imgs, Stdout: io.MultiWriter(run.Output(), stdout),
 		Started: func(s kube.JobStarted) {
 			run.Started(func(rec *runs.Record) {
 				rec.Job, rec.Node, rec.ContainerName = s.Job, s.Node, s.Pod
@@ -66,6 +68,9 @@ func (b *Backend) Train(ctx context.Context, o app.JobOptions) (int, error) {
 		},
 	}
 	code, runErr := st.RunJob(ctx, jo)
+	if stdout.Err() != nil {
+		u.Notice("stdout closed (%v): the job went on; its output is kept in the run's log", stdout.Err())
+	}
 	rec = run.Finish(code)
 	if rec != nil && runErr == nil {
 		u.Info("Run %s: Job %s on node %s, exit code %d (`mlstack runs show %s`)", rec.ID, rec.Job, rec.Node, code, rec.ID)

@@ -18,7 +18,7 @@ func (c *closedAfter) Write(b []byte) (int, error) {
 }
 
 func TestPipeTolerantKeepsTheRunGoing(t *testing.T) {
-	w := &pipeTolerant{w: &closedAfter{n: 1}}
+	w := NewPipeTolerant(&closedAfter{n: 1})
 	log := io.Discard
 	out := io.MultiWriter(w, log)
 	for i := range 5 {

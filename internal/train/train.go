@@ -55,7 +55,7 @@ type Env struct {
 	// Version is the mlstack version each record names.
 	Version string
 
-	stdout *pipeTolerant // the job's stdout, when NewEnv made it
+	stdout *PipeTolerant // the job's stdout, when NewEnv made it
 }
 
 // Engine is what a training run asks the engine itself, besides the stack's calls: the containers
@@ -107,7 +107,7 @@ func NewEnv(st *stack.Stack, eng Engine, images pipeline.Options, version string
 	}
 	// `mlstack train | head` must not end the run: once stdout's reader is gone the output still
 	// goes to the run's log, and the record completes.
-	stdout := &pipeTolerant{w: u.Out}
+	stdout := NewPipeTolerant(u.Out)
 	ju := u.WithOut(stdout)
 	jst := &stack.Stack{Eng: st.Eng, API: st.API, Project: st.Project, UI: ju, Progress: st.Progress}
 	images.TrainingJob = true
