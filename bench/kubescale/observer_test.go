@@ -27,10 +27,23 @@ func TestObserverTimesCreationRunningAndReady(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Deployments and pods come through two informers whose events may interleave either way, so
+	// each step waits until the observer has seen the one before (as the cluster's own pace does).
+	seen := func(what string, ok func(map[string]moments) bool) {
+		t.Helper()
+		for !ok(o.timeline()) {
+			if ctx.Err() != nil {
+				t.Fatalf("the observer did not see %s: %v", what, ctx.Err())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	seen("both Deployments created", func(tl map[string]moments) bool { return len(tl) == 2 })
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "db-1", Namespace: "ns", Labels: labels("db")}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}
 	if _, err := client.CoreV1().Pods("ns").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	seen("db's pod running", func(tl map[string]moments) bool { return tl["db"].running >= 0 })
 	for _, s := range []string{"db", "api"} {
 		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: s, Namespace: "ns", Labels: labels(s)},
 			Status: appsv1.DeploymentStatus{Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}}
