@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,36 +8,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlstack/mlstack/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while a subcommand writes to it from another goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // fixture runs one command line in-process, as the container would.
 type fixture struct {
 	env     []string
 	signals chan os.Signal
-	stdout  syncBuffer
-	stderr  syncBuffer
+	stdout  testenv.SyncBuffer
+	stderr  testenv.SyncBuffer
 }
 
 func newFixture(env ...string) *fixture {

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,36 +22,18 @@ import (
 	"github.com/mlstack/mlstack/internal/testenv"
 )
 
-// lockedBuffer collects a subprocess's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // watchProc is a running `mlstack watch`.
 type watchProc struct {
 	t        *testing.T
 	cmd      *exec.Cmd
-	out, err *lockedBuffer
+	out, err *testenv.SyncBuffer
 	done     chan struct{}
 }
 
 func startWatch(t *testing.T, p *testenv.Project, args ...string) *watchProc {
 	t.Helper()
 	cmd := p.Command(context.Background(), nil, append([]string{"watch"}, args...)...)
-	w := &watchProc{t: t, cmd: cmd, out: &lockedBuffer{}, err: &lockedBuffer{}, done: make(chan struct{})}
+	w := &watchProc{t: t, cmd: cmd, out: &testenv.SyncBuffer{}, err: &testenv.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = w.out, w.err
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
