@@ -32,7 +32,7 @@ func TestDoctor(t *testing.T) {
 	}
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
-	writeFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: " + fixture + "\n    ports: [\"127.0.0.1:" + itoa(port) + ":8080\"]\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: " + fixture + "\n    ports: [\"127.0.0.1:" + itoa(port) + ":8080\"]\n"})
 	out, _, code = mlstackIn(t, dir, "doctor", "--format", "json")
 	if code != 0 {
 		t.Errorf("doctor with a taken port: exit %d, want 0 (not a hard blocker)", code)
@@ -54,7 +54,7 @@ func TestDoctor(t *testing.T) {
 	}
 
 	// An image that is neither here nor buildable: up fails for certain without a registry.
-	writeFiles(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"compose.yaml": "services:\n  web:\n    image: mlstack-test/absent:1\n  api:\n    build: .\n",
 		"Dockerfile":   "FROM mlstack-test/absent-base:1\n",
 	})
@@ -80,7 +80,7 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("missing images with no registry: exit %d, images %+v; want exit 1, FAIL with how to get each", code, images)
 	}
 
-	writeFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    depends_on: [nope]\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    depends_on: [nope]\n"})
 	out, _, code = mlstackIn(t, dir, "doctor")
 	if code != 1 || !strings.Contains(out, "FAIL") || !strings.Contains(out, "nope") {
 		t.Errorf("doctor with an invalid project: exit %d\n%s", code, out)

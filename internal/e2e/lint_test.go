@@ -2,24 +2,12 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for rel, content := range files {
-		path := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/mlstack/mlstack/internal/testenv"
+)
 
 type finding struct {
 	Rule, Severity, File, Message, Hint string
@@ -30,7 +18,7 @@ type finding struct {
 // requirements file it installs, and exits 1; a Dockerfile that follows the rules passes.
 func TestLintCLI(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"bad/Dockerfile": `FROM python:latest
 ENV HF_TOKEN=hf_abc
 COPY . /app
@@ -98,7 +86,7 @@ CMD ["python", "src/serve.py"]
 // With no paths, lint takes the Dockerfile of every build context of the project, once each.
 func TestLintProject(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"compose.yaml": `services:
   train:
     build: ./svc
@@ -129,7 +117,7 @@ func TestLintProject(t *testing.T) {
 	}
 
 	empty := t.TempDir()
-	writeFiles(t, empty, map[string]string{"compose.yaml": "services:\n  db:\n    image: redis:7\n"})
+	testenv.WriteFiles(t, empty, map[string]string{"compose.yaml": "services:\n  db:\n    image: redis:7\n"})
 	_, stderr, code := mlstackIn(t, empty, "lint")
 	if code != 0 || !containsAll(stderr, "no service", "build section") {
 		t.Errorf("project without builds: exit %d, stderr %q", code, stderr)

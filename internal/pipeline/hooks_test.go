@@ -31,22 +31,14 @@ func fakeProject(t *testing.T, yaml string) (string, *enginefake.Engine) {
 	t.Helper()
 	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // GPU detection caches its answer there
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "compose.yaml"), yaml)
-	write(t, filepath.Join(dir, "app", "Dockerfile"), "FROM base\nCOPY train.py /\n")
-	write(t, filepath.Join(dir, "app", "train.py"), "print('epoch 1')\n")
+	testenv.WriteFiles(t, dir, map[string]string{
+		"compose.yaml":   yaml,
+		"app/Dockerfile": "FROM base\nCOPY train.py /\n",
+		"app/train.py":   "print('epoch 1')\n",
+	})
 	eng := enginefake.New()
 	eng.AddImage("base")
 	return dir, eng
-}
-
-func write(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // command is one mlstack command's hooks on the project in dir, as each command makes them anew.
@@ -127,7 +119,7 @@ func TestImageBuildsWhenInputsChangedAndNotOtherwise(t *testing.T) {
 		t.Errorf("unchanged inputs: %d builds, image %s (was %s); want none and the same image", n, id2, id1)
 	}
 
-	write(t, filepath.Join(dir, "app", "train.py"), "print('epoch 1 of a longer run')\n")
+	testenv.WriteFiles(t, dir, map[string]string{"app/train.py": "print('epoch 1 of a longer run')\n"})
 	changed := newCommand(t, dir, eng, Options{})
 	id3, err := changed.image(t, "training")
 	if err != nil {
@@ -156,7 +148,7 @@ func TestNoBuildUsesTheBuiltImageOrSaysHowToGetOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(dir, "app", "train.py"), "changed, but --no-build\n")
+	testenv.WriteFiles(t, dir, map[string]string{"app/train.py": "changed, but --no-build\n"})
 	c := newCommand(t, dir, eng, Options{NoBuild: true})
 	got, err := c.image(t, "training")
 	if err != nil || got != id || c.calls.count("build") != 0 {

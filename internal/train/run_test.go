@@ -51,20 +51,12 @@ func fakeTraining(t *testing.T, code int) (string, *enginefake.Engine) {
 	t.Helper()
 	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the GPU detection cache
 	dir := t.TempDir()
-	for name, content := range map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"compose.yaml":      jobYAML,
 		"app/Dockerfile":    "FROM base\nCOPY train.py /\n",
 		"app/train.py":      "print('MLSTACK_METRIC loss=0.5')\n",
 		"app/.dockerignore": "",
-	} {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	eng := enginefake.New()
 	eng.AddImage("base")
 	eng.SetBehavior("db", enginefake.Behavior{Health: "healthy", ProbeExit: 0})
