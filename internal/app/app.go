@@ -52,6 +52,10 @@ type Env struct {
 func (e *Env) Load(ctx context.Context, services ...string) (*project.Project, error) {
 	o := e.Global.Project
 	o.Services = append(o.Services, services...)
+	return e.load(ctx, o)
+}
+
+func (e *Env) load(ctx context.Context, o project.Options) (*project.Project, error) {
 	p, err := project.Load(ctx, o)
 	if err != nil {
 		return nil, err
@@ -82,30 +86,48 @@ func (e *Env) Stack(ctx context.Context, services ...string) (*stack.Stack, erro
 }
 
 // ExistingStack is Stack for commands that act on what exists (down, ps, stop, rm, logs, ...): they
-// never depend on more than the project's name. An unreadable state file is warned about and left
-// out; a compose file that does not load (or is missing) leaves the containers' labels to work from
-// when the name is known (-p, COMPOSE_PROJECT_NAME, or the raw file's name:), as compose does with -p.
+// never depend on more than the project's name and its services, so the file is loaded without the
+// schema check (compose's schema, compiled once per process, would be a third of a `ps`) while the
+// engine connection is made beside it. A file that does not load (or is missing) leaves the
+// containers' labels to work from when the name is known (-p, COMPOSE_PROJECT_NAME, or the raw
+// file's name:), as compose does with -p; an unreadable state file is warned about and left out.
 // Naming services enables their profiles, as with Stack.
 func (e *Env) ExistingStack(ctx context.Context, services ...string) (*stack.Stack, error) {
+	type connection struct {
+		eng *engine.Client
+		err error
+	}
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	connected := make(chan connection, 1)
+	go func() {
+		eng, err := e.Connect(connCtx)
+		connected <- connection{eng, err}
+	}()
 	p, err := e.loadForDown(ctx, services...)
 	if err != nil {
+		cancel()
+		if c := <-connected; c.eng != nil {
+			c.eng.Close()
+		}
 		return nil, err
 	}
-	eng, err := e.Connect(ctx)
-	if err != nil {
-		return nil, err
+	c := <-connected
+	if c.err != nil {
+		return nil, c.err
 	}
-	return &stack.Stack{Eng: eng, Project: p, UI: e.UI, Progress: e.UI.Progress()}, nil
+	return &stack.Stack{Eng: c.eng, Project: p, UI: e.UI, Progress: e.UI.Progress()}, nil
 }
 
 func (e *Env) loadForDown(ctx context.Context, services ...string) (*project.Project, error) {
-	p, err := e.Load(ctx, services...)
+	o := e.Global.Project
+	o.Services = append(o.Services, services...)
+	o.NoSchema = true
+	p, err := e.load(ctx, o)
 	var se *project.StateError
 	if errors.As(err, &se) {
 		e.UI.Warn("%v; going on without the persisted profiles", se)
-		o := e.Global.Project
 		o.NoPersisted = true
-		o.Services = append(o.Services, services...)
 		p, err = project.Load(ctx, o)
 	}
 	if err == nil || !project.IsFileError(err) {

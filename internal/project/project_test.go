@@ -224,3 +224,37 @@ func TestDotEnvComposeFileSelectsTheFiles(t *testing.T) {
 		t.Errorf("image %q: .env's COMPOSE_FILE was not used (files %v)", got, p.ComposeFiles)
 	}
 }
+
+// NoSchema is for commands that act on what exists: a field compose's schema refuses does not stop
+// them, a type mistake still does, and so does a project without a name.
+func TestLoadNoSchema(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "compose.yaml", "services:\n  api: {image: busybox, bogus: 1}\n  job: {image: busybox, profiles: [training]}\n")
+	o := Options{WorkingDir: dir, Files: []string{filepath.Join(dir, "compose.yaml")}}
+	if _, err := Load(context.Background(), o); err == nil || !strings.Contains(err.Error(), "services.api") {
+		t.Fatalf("Load() error = %v, want the schema's complaint about services.api", err)
+	}
+	o.NoSchema = true
+	p, err := Load(context.Background(), o)
+	if err != nil {
+		t.Fatalf("Load(NoSchema) error = %v", err)
+	}
+	if got := strings.Join(sortedKeys(p.All), ","); got != "api,job" || p.Name != strings.ToLower(filepath.Base(dir)) {
+		t.Errorf("Load(NoSchema) = project %q with services %s, want %q with api,job", p.Name, got, filepath.Base(dir))
+	}
+
+	write(t, dir, "compose.yaml", "services:\n  api: {image: busybox, ports: {a: 1}}\n")
+	if _, err := Load(context.Background(), o); err == nil || !IsFileError(err) || !strings.Contains(err.Error(), "services.api.ports") {
+		t.Errorf("Load(NoSchema) of a mistyped field: error = %v, want a file error naming services.api.ports", err)
+	}
+
+	unnamed := filepath.Join(t.TempDir(), "___")
+	if err := os.Mkdir(unnamed, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, unnamed, "compose.yaml", "services:\n  api: {image: busybox}\n")
+	o = Options{WorkingDir: unnamed, Files: []string{filepath.Join(unnamed, "compose.yaml")}, NoSchema: true}
+	if _, err := Load(context.Background(), o); err == nil || !strings.Contains(err.Error(), "project name must not be empty") {
+		t.Errorf("Load(NoSchema) in %s: error = %v, want project name must not be empty", unnamed, err)
+	}
+}
