@@ -231,11 +231,14 @@ func (s *Streams) Error(err error) {
 // Table writes rows aligned in columns to Out; the first row is the header.
 func (s *Streams) Table(rows [][]string) {
 	defer s.lock()()
-	tw := tabwriter.NewWriter(s.Out, 0, 0, 3, ' ', 0)
+	// tabwriter writes cell by cell: collected first, the table is one write, not one per cell.
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 3, ' ', 0)
 	for _, r := range rows {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	tw.Flush()
+	s.Out.Write(b.Bytes())
 }
 
 var prefixColors = []string{"\x1b[36m", "\x1b[33m", "\x1b[32m", "\x1b[35m", "\x1b[34m", "\x1b[96m", "\x1b[93m", "\x1b[92m", "\x1b[95m", "\x1b[94m"}
