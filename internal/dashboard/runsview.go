@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -26,8 +25,21 @@ const (
 	logTailLines  = 200
 )
 
-// runID accepts the IDs `mlstack train` makes and nothing that could leave the directory.
-var runID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+// validRunID accepts the IDs `mlstack train` makes and nothing that could leave the directory: a
+// letter or digit, then up to 127 of letters, digits, '.', '_' and '-'. (As a regular expression
+// the bounded repetition compiled to a large program at every process start.)
+func validRunID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i, c := range []byte(id) {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // RunSummary is one line of the runs table: the record without its curves, and whether it is live.
 type RunSummary struct {
@@ -69,7 +81,7 @@ func (r *runReader) List(running map[string]bool) ([]RunSummary, error) {
 	out := []RunSummary{}
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || !runID.MatchString(id) || !e.Type().IsRegular() {
+		if !ok || !validRunID(id) || !e.Type().IsRegular() {
 			continue
 		}
 		info, err := e.Info()
@@ -118,7 +130,7 @@ func runStatus(rec *runs.Record, running map[string]bool) string {
 
 // Get reads one record with its curves.
 func (r *runReader) Get(id string) (*runs.Record, error) {
-	if !runID.MatchString(id) {
+	if !validRunID(id) {
 		return nil, fmt.Errorf("run %q: %w", id, runs.ErrUnknownRun)
 	}
 	return r.load(id)
@@ -141,7 +153,7 @@ func (r *runReader) load(id string) (*runs.Record, error) {
 
 // Tail returns the last lines of a run's output, each progress bar at its last redraw.
 func (r *runReader) Tail(id string) ([]string, error) {
-	if !runID.MatchString(id) {
+	if !validRunID(id) {
 		return nil, fmt.Errorf("run %q: %w", id, runs.ErrUnknownRun)
 	}
 	b, err := readNoFollow(filepath.Join(r.dir, id+".log"), logTailBytes, 0)

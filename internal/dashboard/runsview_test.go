@@ -109,3 +109,15 @@ func TestRunReaderTail(t *testing.T) {
 		t.Errorf("JSON of a log line: %s", b)
 	}
 }
+
+func TestValidRunID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"20261201-120000-ab12": true, "a": true, "A.b_c-d": true, strings.Repeat("a", 128): true,
+		"": false, ".hidden": false, "-x": false, "../etc": false, "a/b": false, "a b": false,
+		"é": false, strings.Repeat("a", 129): false, "run\x00": false,
+	} {
+		if got := validRunID(id); got != want {
+			t.Errorf("validRunID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
