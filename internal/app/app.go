@@ -71,28 +71,24 @@ func (e *Env) Connect(ctx context.Context) (*engine.Client, error) {
 	return engine.Connect(ctx, e.Global.Engine)
 }
 
-// Stack loads the project and connects to the engine. Loading comes first, so a broken file is
-// reported even when the daemon is down.
+// Stack loads the project and connects to the engine, the two at once. A broken file is reported
+// first, even when the daemon is down.
 func (e *Env) Stack(ctx context.Context, services ...string) (*stack.Stack, error) {
-	p, err := e.Load(ctx, services...)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := e.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &stack.Stack{Eng: eng, Project: p, UI: e.UI, Progress: e.UI.Progress()}, nil
+	return e.stackOf(ctx, func() (*project.Project, error) { return e.Load(ctx, services...) })
 }
 
 // ExistingStack is Stack for commands that act on what exists (down, ps, stop, rm, logs, ...): they
 // never depend on more than the project's name and its services, so the file is loaded without the
-// schema check (compose's schema, compiled once per process, would be a third of a `ps`) while the
-// engine connection is made beside it. A file that does not load (or is missing) leaves the
-// containers' labels to work from when the name is known (-p, COMPOSE_PROJECT_NAME, or the raw
-// file's name:), as compose does with -p; an unreadable state file is warned about and left out.
-// Naming services enables their profiles, as with Stack.
+// schema check (compose's schema, compiled once per process, would be a third of a `ps`). A file
+// that does not load (or is missing) leaves the containers' labels to work from when the name is
+// known (-p, COMPOSE_PROJECT_NAME, or the raw file's name:), as compose does with -p; an unreadable
+// state file is warned about and left out. Naming services enables their profiles, as with Stack.
 func (e *Env) ExistingStack(ctx context.Context, services ...string) (*stack.Stack, error) {
+	return e.stackOf(ctx, func() (*project.Project, error) { return e.loadForDown(ctx, services...) })
+}
+
+// stackOf runs load while it connects to the engine; load's error comes first.
+func (e *Env) stackOf(ctx context.Context, load func() (*project.Project, error)) (*stack.Stack, error) {
 	type connection struct {
 		eng *engine.Client
 		err error
@@ -104,7 +100,7 @@ func (e *Env) ExistingStack(ctx context.Context, services ...string) (*stack.Sta
 		eng, err := e.Connect(connCtx)
 		connected <- connection{eng, err}
 	}()
-	p, err := e.loadForDown(ctx, services...)
+	p, err := load()
 	if err != nil {
 		cancel()
 		if c := <-connected; c.eng != nil {
