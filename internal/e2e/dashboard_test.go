@@ -220,6 +220,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "stack")
 
+	// A reload keeps working without the token in the address bar: the page kept it for this tab.
+	step(t, ctx, "a reloaded page still lists the services", time.Minute,
+		chromedp.Reload(),
+		chromedp.WaitVisible(css(status("db", "healthy"))),
+	)
+
 	// Stopping a container by hand shows on the page without a reload.
 	web := p.Inspect("web")
 	stopAt := time.Now()

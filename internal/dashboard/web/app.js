@@ -3,7 +3,9 @@
 'use strict';
 performance.mark('mlstack-script'); // for bench/dashboard: when the script starts to run
 
-const TOKEN_KEY = 'mlstack-dashboard-token'; // boot.js moves the token from the URL to here
+const TOKEN_KEY = 'mlstack-dashboard-token'; // where the token is kept for this tab's reloads
+// boot.js took the token from the URL (or, on a reload, from sessionStorage).
+const token = window.mlstackToken;
 const MAX_LOG_LINES = 5000;
 
 // boot.js asked for the first state while the page was parsed; whichever of it and the live stream
@@ -12,8 +14,15 @@ const firstState = (window.mlstackFirstState || fetch('/api/state', { headers: a
   .then(answer).catch(() => null);
 
 function authHeaders() {
-  const t = sessionStorage.getItem(TOKEN_KEY);
-  return t ? { 'Authorization': 'Bearer ' + t } : {};
+  return token ? { 'Authorization': 'Bearer ' + token } : {};
+}
+
+// keepToken stores a token that came in the URL for this tab's reloads, once the first state is
+// drawn: a new tab's first use of sessionStorage blocks the page for about 100 ms.
+function keepToken() {
+  if (!window.mlstackTokenNew) return;
+  window.mlstackTokenNew = false;
+  setTimeout(() => sessionStorage.setItem(TOKEN_KEY, token));
 }
 
 // el builds an element; string children become text nodes.
@@ -464,7 +473,7 @@ function chart(name, series) {
 // ---- start ----
 function start() {
   if (!location.hash || location.hash === '#') history.replaceState(null, '', location.pathname + '#/stack');
-  firstState.then(s => { if (s && !app.state) onState(s); });
+  firstState.then(s => { if (s && !app.state) onState(s); }).finally(keepToken);
   render();
   const live = document.getElementById('live');
   stream('/api/events', (ev, data) => {

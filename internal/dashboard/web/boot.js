@@ -4,15 +4,15 @@
 'use strict';
 (function boot() {
   const key = 'mlstack-dashboard-token';
-  // The token arrives in the URL's fragment once; it is kept for this tab only. A new tab's first
-  // use of sessionStorage is slow, so the request goes out before the token is stored.
+  // The token arrives in the URL's fragment once. A new tab's first use of sessionStorage blocks
+  // this thread for about 100 ms here, so the token is kept in window.mlstackToken for app.js,
+  // which stores it for this tab's reloads only after the stack is drawn.
   const m = location.hash.match(/^#token=([0-9a-f]+)$/);
   const t = m ? m[1] : sessionStorage.getItem(key);
+  window.mlstackToken = t;
+  window.mlstackTokenNew = !!m;
   // The body is read here too, so app.js finds the state parsed (its read() takes the same shape).
   window.mlstackFirstState = fetch('/api/state', { headers: t ? { 'Authorization': 'Bearer ' + t } : {} })
     .then(async r => ({ status: r.status, ok: r.ok, statusText: r.statusText, body: await r.json().catch(() => ({})) }));
-  if (m) {
-    sessionStorage.setItem(key, m[1]);
-    history.replaceState(null, '', location.pathname + '#/stack');
-  }
+  if (m) history.replaceState(null, '', location.pathname + '#/stack');
 })();
