@@ -421,10 +421,10 @@ func eventTime(msgs <-chan arrival, errs <-chan error, id, action string) (at, g
 }
 
 // phaseOrder names the page's milestones, each read by phasesJS as ms since navigation start.
-var phaseOrder = []string{"html", "boot.js", "css", "app.js", "state-asked", "script", "state", "drawn"}
+var phaseOrder = []string{"html", "boot.js", "css", "app.js", "state-asked", "script", "state-received", "state", "drawn"}
 
 // phasesJS reads Chromium's own timings of one page load: the document's and each resource's
-// responseEnd, the first state request's start, and the page's marks.
+// responseEnd, the first state request's start and end, and the page's marks.
 const phasesJS = `(() => {
   const out = {};
   const nav = performance.getEntriesByType('navigation')[0];
@@ -434,7 +434,10 @@ const phasesJS = `(() => {
     if (n === '/boot.js') out['boot.js'] = r.responseEnd;
     if (n === '/style.css') out.css = r.responseEnd;
     if (n === '/app.js') out['app.js'] = r.responseEnd;
-    if ((n === '/api/state' || n === '/api/events') && !('state-asked' in out)) out['state-asked'] = r.startTime;
+    if ((n === '/api/state' || n === '/api/events') && !('state-asked' in out)) {
+      out['state-asked'] = r.startTime;
+      out['state-received'] = r.responseEnd;
+    }
   }
   for (const [k, m] of [['script', 'mlstack-script'], ['state', 'mlstack-state'], ['drawn', 'mlstack-stack-drawn']]) {
     const e = performance.getEntriesByName(m)[0];
