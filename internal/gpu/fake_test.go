@@ -75,6 +75,32 @@ func TestDetectorBelievesRuntimesThenCacheThenProbe(t *testing.T) {
 	}
 }
 
+// Prefetch reads the engine's info once for HasGPU and never probes: a probe is a container, which
+// only a command that needs the answer may start.
+func TestDetectorPrefetchReadsInfoOnceAndNeverProbes(t *testing.T) {
+	ctx := context.Background()
+	plain := newCounted()
+	infos := 0
+	plain.OnCall = func(call, _ string) {
+		plain.mu.Lock()
+		defer plain.mu.Unlock()
+		switch call {
+		case "info":
+			infos++
+		case "create":
+			plain.creates++
+		}
+	}
+	d := &Detector{Eng: plain, Cache: Cache{Path: filepath.Join(t.TempDir(), "gpu.json")}}
+	d.Prefetch(ctx)
+	if plain.probes() != 0 || infos != 1 {
+		t.Fatalf("Prefetch: %d probes, %d info calls; want none and one", plain.probes(), infos)
+	}
+	if has, err := d.HasGPU(ctx, "base"); has || err != nil || plain.probes() != 1 || infos != 1 {
+		t.Errorf("HasGPU after Prefetch: %v, %v, %d probes, %d info calls; want no GPU by one probe and no second info call", has, err, plain.probes(), infos)
+	}
+}
+
 func TestDetectorLearnsFromARefusedStart(t *testing.T) {
 	eng := newCounted()
 	eng.Runtimes = []string{"nvidia"}

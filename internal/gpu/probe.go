@@ -52,12 +52,38 @@ func NewDetector(eng Engine, fallbackDir string) *Detector {
 func (d *Detector) HasGPU(ctx context.Context, probeImage string) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.fromInfo(ctx); err != nil {
+		return false, err
+	}
 	if d.known {
 		return d.has, nil
 	}
+	has, err := d.probe(ctx, probeImage)
+	if err != nil {
+		return false, err
+	}
+	d.set(has, "probe")
+	return has, nil
+}
+
+// Prefetch asks the engine for its runtimes and looks in the cache, which answer HasGPU on most
+// engines, ahead of HasGPU's first call, so a command can overlap that round trip with its other
+// reads. It never probes; an error is left for HasGPU to meet and report.
+func (d *Detector) Prefetch(ctx context.Context) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_ = d.fromInfo(ctx)
+}
+
+// fromInfo settles the answer from the engine's runtimes or the cache when they tell, once; the
+// caller holds d.mu. d.key is set once the engine's info is read.
+func (d *Detector) fromInfo(ctx context.Context) error {
+	if d.known || d.key != "" {
+		return nil
+	}
 	info, err := d.Eng.Info(ctx)
 	if err != nil {
-		return false, fmt.Errorf("detect GPUs: engine info: %w", err)
+		return fmt.Errorf("detect GPUs: engine info: %w", err)
 	}
 	d.key = EngineKey(info.ID, d.Eng.Addr())
 	runtimes := make([]string, 0, len(info.Runtimes))
@@ -66,18 +92,10 @@ func (d *Detector) HasGPU(ctx context.Context, probeImage string) (bool, error) 
 	}
 	if known, has := FromRuntimes(runtimes); known {
 		d.set(has, "runtimes")
-		return has, nil
-	}
-	if e, ok := d.Cache.Lookup(d.key, time.Now()); ok {
+	} else if e, ok := d.Cache.Lookup(d.key, time.Now()); ok {
 		d.known, d.has, d.cached, d.how = true, e.HasGPU, true, "cached "+e.How
-		return e.HasGPU, nil
 	}
-	has, err := d.probe(ctx, probeImage)
-	if err != nil {
-		return false, err
-	}
-	d.set(has, "probe")
-	return has, nil
+	return nil
 }
 
 // Recheck asks the engine itself when the last answer came from the cache: a GPU set up since
