@@ -135,9 +135,23 @@ func Run(ctx context.Context, e Env, o Options) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("train: service %q is not enabled in project %q", service, p.Name)
 	}
-	tidy(ctx, u, e.Engine, store, p.Name)
-
-	commit, dirty, inGit := runs.GitState(ctx, p.WorkingDir)
+	// The repository's state is read by two git processes (git status can take long in a large
+	// repository); the record needs it only once the job has started, so it is read meanwhile.
+	gitc := make(chan gitState, 1)
+	go func() {
+		var g gitState
+		g.commit, g.dirty, g.inGit = runs.GitState(ctx, p.WorkingDir)
+		gitc <- g
+	}()
+	git := sync.OnceValue(func() gitState { return <-gitc })
+	// Tidying earlier runs and reading the engine's runtimes for the GPU decision are each a round
+	// trip to the engine before the job's create: together rather than in turn.
+	var wg sync.WaitGroup
+	wg.Go(func() { tidy(ctx, u, e.Engine, store, p.Name) })
+	if e.Hooks != nil && e.Hooks.GPUs != nil {
+		wg.Go(func() { e.Hooks.GPUs.Detector.Prefetch(ctx) })
+	}
+	wg.Wait()
 	if replay != nil {
 		if err := applyReplay(u, &o.Job, replay, svc); err != nil {
 			return 0, err
@@ -145,7 +159,7 @@ func Run(ctx context.Context, e Env, o Options) (int, error) {
 		if h, err := stack.ConfigHash(svc); err == nil && replay.ConfigHash != "" && h != replay.ConfigHash {
 			u.Warn("service %q's configuration changed since run %s (config hash %.12s, now %.12s)", service, replay.ID, replay.ConfigHash, h)
 		}
-		if replay.GitCommit != "" && commit != replay.GitCommit {
+		if commit := git().commit; replay.GitCommit != "" && commit != replay.GitCommit {
 			now := commit
 			if now == "" {
 				now = "no git commit"
@@ -168,9 +182,6 @@ func Run(ctx context.Context, e Env, o Options) (int, error) {
 		host = e.Engine.Addr()
 	}
 	rec := &runs.Record{Project: p.Name, Service: service, Host: host}
-	if inGit {
-		rec.GitCommit, rec.GitDirty = commit, &dirty
-	}
 	run, err := StartRecording(ctx, u, store, rec, e.Version)
 	if err != nil {
 		return 0, err
@@ -178,6 +189,9 @@ func Run(ctx context.Context, e Env, o Options) (int, error) {
 	o.Job.Stdout, o.Job.Stderr = run.Output(), run.Log()
 	o.Job.Started = func(s stack.OneOffStarted) {
 		run.Started(func(rec *runs.Record) {
+			if g := git(); g.inGit {
+				rec.GitCommit, rec.GitDirty = g.commit, &g.dirty
+			}
 			rec.ContainerName = s.Name
 			rec.StartedAt = s.StartedAt
 			rec.ImageID = s.ImageID
@@ -208,6 +222,12 @@ func Run(ctx context.Context, e Env, o Options) (int, error) {
 		u.Info("Run %s: exit code %d after %s (`mlstack runs show %s`)", rec.ID, code, rec.Duration().Round(100*time.Millisecond), rec.ID)
 	}
 	return code, runErr
+}
+
+// gitState is the project's repository as runs.GitState reads it.
+type gitState struct {
+	commit       string
+	dirty, inGit bool
 }
 
 // tidy settles the records of runs whose mlstack was killed and removes their exited containers,
