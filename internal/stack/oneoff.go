@@ -67,6 +67,9 @@ type OneOffOptions struct {
 	StopTimeout *int
 	// Stdout and Stderr receive the job's output besides the terminal (e.g. a run log).
 	Stdout, Stderr io.Writer
+	// BeforeStart, when set, is called between the job's create and its start: the last moment at
+	// which what the job could change (its bind-mounted files) is read as it was at launch.
+	BeforeStart func()
 	// Started is called once the job runs.
 	Started func(OneOffStarted)
 	// WaitTimeout bounds the wait for the dependencies, their start and the job's depends_on
@@ -164,6 +167,9 @@ func (s *Stack) RunOneOff(ctx context.Context, o OneOffOptions) (int, error) {
 		s.emit(o.Service, progress.Created, "")
 	}
 	s.endProgress()
+	if o.BeforeStart != nil {
+		o.BeforeStart()
+	}
 	if err := job.start(ctx); err != nil {
 		job.remove()
 		if o.NoGPU == nil || len(devs) == 0 {

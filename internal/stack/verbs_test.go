@@ -3,7 +3,9 @@ package stack
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
@@ -134,14 +136,35 @@ func TestRunOneOffWaitsForItsDependenciesAndReturnsTheExitCode(t *testing.T) {
 	fs.eng.SetBehavior("db", enginefake.Behavior{Health: "healthy"})
 	fs.eng.SetBehavior("api", enginefake.Behavior{Exit: ptr(3), Logs: []string{"epoch 1"}})
 	ctx := testCtx(t)
+	// BeforeStart comes between the job's create and its start (train reads git's state there).
+	var mu sync.Mutex
+	var calls []string
+	fs.eng.OnCall = func(name, target string) {
+		mu.Lock()
+		defer mu.Unlock()
+		// The job's create names it; its start (by ID) is the first start after that.
+		if name == "create" && strings.Contains(target, "-run-") || name == "start" && len(calls) > 0 {
+			calls = append(calls, name)
+		}
+	}
+	before := func() {
+		mu.Lock()
+		calls = append(calls, "before-start")
+		mu.Unlock()
+	}
 	var started OneOffStarted
-	code, err := fs.RunOneOff(ctx, OneOffOptions{Service: "api", Command: []string{"train"}, Env: []string{"A=1"}, Started: func(s OneOffStarted) { started = s }})
+	code, err := fs.RunOneOff(ctx, OneOffOptions{Service: "api", Command: []string{"train"}, Env: []string{"A=1"}, BeforeStart: before, Started: func(s OneOffStarted) { started = s }})
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	if code != 3 || !strings.HasPrefix(started.Name, "proj-api-run-") {
 		t.Fatalf("run: code %d, started %+v", code, started)
 	}
+	mu.Lock()
+	if want := []string{"create", "before-start", "start"}; !slices.Equal(calls, want) {
+		t.Errorf("the job's calls: %v, want %v", calls, want)
+	}
+	mu.Unlock()
 	if db, ok := fs.eng.Lookup("proj-db-1"); !ok || db.State != container.StateRunning {
 		t.Fatal("the dependency did not come up")
 	}

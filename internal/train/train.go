@@ -136,7 +136,8 @@ func Run(ctx context.Context, e Env, o Options) (int, error) {
 		return 0, fmt.Errorf("train: service %q is not enabled in project %q", service, p.Name)
 	}
 	// The repository's state is read by two git processes (git status can take long in a large
-	// repository); the record needs it only once the job has started, so it is read meanwhile.
+	// repository) while the job's dependencies are checked and its container created; the job starts
+	// only once they have read it, so a file the job writes never counts as a change it ran with.
 	gitc := make(chan gitState, 1)
 	go func() {
 		var g gitState
@@ -187,6 +188,7 @@ func Run(ctx context.Context, e Env, o Options) (int, error) {
 		return 0, err
 	}
 	o.Job.Stdout, o.Job.Stderr = run.Output(), run.Log()
+	o.Job.BeforeStart = func() { git() }
 	o.Job.Started = func(s stack.OneOffStarted) {
 		run.Started(func(rec *runs.Record) {
 			if g := git(); g.inGit {
