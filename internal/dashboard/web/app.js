@@ -18,7 +18,7 @@ function authHeaders() {
 }
 
 // keepToken stores a token that came in the URL for this tab's reloads, once the first state is
-// drawn: a new tab's first use of sessionStorage blocks the page for about 100 ms.
+// drawn: a new tab's first use of sessionStorage stalls the page's one thread.
 function keepToken() {
   if (!window.mlstackTokenNew) return;
   window.mlstackTokenNew = false;

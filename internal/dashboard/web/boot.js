@@ -4,9 +4,9 @@
 'use strict';
 (function boot() {
   const key = 'mlstack-dashboard-token';
-  // The token arrives in the URL's fragment once. A new tab's first use of sessionStorage blocks
-  // this thread for about 100 ms here, so the token is kept in window.mlstackToken for app.js,
-  // which stores it for this tab's reloads only after the stack is drawn.
+  // The token arrives in the URL's fragment once. A new tab's first use of sessionStorage stalls
+  // this thread, so the token is kept in window.mlstackToken for app.js, which stores it for this
+  // tab's reloads once the first state is drawn.
   const m = location.hash.match(/^#token=([0-9a-f]+)$/);
   const t = m ? m[1] : sessionStorage.getItem(key);
   window.mlstackToken = t;
