@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/mlstack/mlstack/internal/testenv"
 )
 
 // BenchmarkHash10k hashes a 10,000-file ML project: 1,000 source files and 9,000 under ignored
@@ -28,7 +30,7 @@ func BenchmarkHash10k(b *testing.B) {
 		tree[fmt.Sprintf("models/run%02d/ckpt%04d.bin", i%30, i)] = "weights"
 		tree[fmt.Sprintf(".venv/lib/site-packages/p%02d/f%04d.py", i%30, i)] = src
 	}
-	writeTree(b, dir, tree)
+	testenv.WriteFiles(b, dir, tree)
 
 	c := newContext(b, dir, types.BuildConfig{Args: types.MappingWithEquals{}})
 	// Files just written are inside the racy window; pretend they are older so they can be cached.

@@ -15,27 +15,9 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-)
 
-// writeTree creates files under dir; a key ending in "/" is an empty directory.
-func writeTree(t testing.TB, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if strings.HasSuffix(name, "/") {
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/mlstack/mlstack/internal/testenv"
+)
 
 func newContext(t testing.TB, dir string, b types.BuildConfig) *Context {
 	t.Helper()
@@ -108,9 +90,9 @@ func TestWalkAppliesDockerignore(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeTree(t, dir, tree)
+			testenv.WriteFiles(t, dir, tree)
 			if tt.ignore != "" {
-				writeTree(t, dir, map[string]string{".dockerignore": tt.ignore})
+				testenv.WriteFiles(t, dir, map[string]string{".dockerignore": tt.ignore})
 			}
 			got := paths(t, newContext(t, dir, types.BuildConfig{}))
 			if !reflect.DeepEqual(got, tt.want) {
@@ -123,7 +105,7 @@ func TestWalkAppliesDockerignore(t *testing.T) {
 // The classic builder reads <context>/.dockerignore only; <Dockerfile>.dockerignore is BuildKit's.
 func TestOnlyTheContextDockerignoreApplies(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		".dockerignore":                      "a.txt\n",
 		"docker/app.Dockerfile":              "FROM scratch\n",
 		"docker/app.Dockerfile.dockerignore": "b.txt\ndocker\n",
@@ -166,8 +148,8 @@ func TestWalkDoesNotDescendIntoIgnoredDirs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeTree(t, dir, tree)
-			writeTree(t, dir, map[string]string{".dockerignore": tt.ignore})
+			testenv.WriteFiles(t, dir, tree)
+			testenv.WriteFiles(t, dir, map[string]string{".dockerignore": tt.ignore})
 			c := newContext(t, dir, types.BuildConfig{})
 			var read []string
 			c.readDir = func(p string) ([]os.DirEntry, error) {
@@ -213,7 +195,7 @@ func tarEntries(t *testing.T, c *Context) map[string]string {
 
 func TestTarHoldsExactlyTheWalkedFiles(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"Dockerfile":       "FROM python:3.11\nCOPY . /app\n",
 		".dockerignore":    "data\n!data/keep.txt\n*.log\n",
 		"app.py":           "print('hi')\n",
@@ -270,16 +252,16 @@ func TestHashTracksEveryInput(t *testing.T) {
 	}{
 		{"nothing changes", func(*testing.T, string, *inputs) {}, false},
 		{"a source file is edited", func(t *testing.T, dir string, _ *inputs) {
-			writeTree(t, dir, map[string]string{"app.py": "print(2)\n"})
+			testenv.WriteFiles(t, dir, map[string]string{"app.py": "print(2)\n"})
 		}, true},
 		{"a file is added", func(t *testing.T, dir string, _ *inputs) {
-			writeTree(t, dir, map[string]string{"util.py": ""})
+			testenv.WriteFiles(t, dir, map[string]string{"util.py": ""})
 		}, true},
 		{"a file becomes executable", func(t *testing.T, dir string, _ *inputs) {
 			os.Chmod(filepath.Join(dir, "app.py"), 0o755)
 		}, true},
 		{"the Dockerfile is edited", func(t *testing.T, dir string, _ *inputs) {
-			writeTree(t, dir, map[string]string{"Dockerfile": "ARG BASE=python:3.11\nFROM ${BASE}\nCOPY . /srv\n"})
+			testenv.WriteFiles(t, dir, map[string]string{"Dockerfile": "ARG BASE=python:3.11\nFROM ${BASE}\nCOPY . /srv\n"})
 		}, true},
 		{"a build arg changes", func(_ *testing.T, _ string, in *inputs) { in.b.Args = arg("2") }, true},
 		{"the target changes", func(_ *testing.T, _ string, in *inputs) { in.b.Target = "dev" }, true},
@@ -288,10 +270,10 @@ func TestHashTracksEveryInput(t *testing.T) {
 			in.ids = map[string]string{"python:3.11": "sha256:bbb"}
 		}, true},
 		{"an ignored file changes", func(t *testing.T, dir string, _ *inputs) {
-			writeTree(t, dir, map[string]string{"data/train.csv": "4,5,6,7\n", "data/new.csv": "x"})
+			testenv.WriteFiles(t, dir, map[string]string{"data/train.csv": "4,5,6,7\n", "data/new.csv": "x"})
 		}, false},
 		{"mlstack state changes", func(t *testing.T, dir string, _ *inputs) {
-			writeTree(t, dir, map[string]string{".mlstack/other.json": "{}"})
+			testenv.WriteFiles(t, dir, map[string]string{".mlstack/other.json": "{}"})
 		}, false},
 		{"a file is touched without edits", func(t *testing.T, dir string, _ *inputs) {
 			future := time.Now().Add(time.Hour)
@@ -300,14 +282,14 @@ func TestHashTracksEveryInput(t *testing.T) {
 		{"same-size edit with mtime restored is still seen", func(t *testing.T, dir string, _ *inputs) {
 			p := filepath.Join(dir, "app.py")
 			st, _ := os.Stat(p)
-			writeTree(t, dir, map[string]string{"app.py": "print(9)\n"})
+			testenv.WriteFiles(t, dir, map[string]string{"app.py": "print(9)\n"})
 			os.Chtimes(p, st.ModTime(), st.ModTime())
 		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeTree(t, dir, base)
+			testenv.WriteFiles(t, dir, base)
 			hash := func(in inputs) string {
 				c := newContext(t, dir, in.b)
 				c.now = func() time.Time { return time.Now().Add(time.Hour) } // every file old enough to cache
@@ -330,7 +312,7 @@ func TestHashTracksEveryInput(t *testing.T) {
 
 func TestHashCache(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "a.txt": "a", "b.txt": "b"})
+	testenv.WriteFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "a.txt": "a", "b.txt": "b"})
 	c := newContext(t, dir, types.BuildConfig{})
 	c.now = func() time.Time { return time.Now().Add(time.Hour) }
 	want := filepath.Join(dir, ".mlstack", "cache", "build-app.json")
@@ -423,7 +405,7 @@ func TestBaseImages(t *testing.T) {
 
 func TestBaseImagesErrorsNameFileAndLine(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"Dockerfile": "# base\nARG BASE\nFROM ${BASE}\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"Dockerfile": "# base\nARG BASE\nFROM ${BASE}\n"})
 	_, err := newContext(t, dir, types.BuildConfig{}).BaseImages()
 	want := filepath.Join(dir, "Dockerfile") + ":3: FROM ${BASE} is empty"
 	if err == nil || !strings.Contains(err.Error(), want) {
@@ -468,7 +450,7 @@ func TestCheckSyntaxDirective(t *testing.T) {
 
 func TestSizeWarnsAboutLargeContexts(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "app.py": "x", "ckpt/": ""})
+	testenv.WriteFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "app.py": "x", "ckpt/": ""})
 	sparse := func(name string, size int64) {
 		f, err := os.Create(filepath.Join(dir, name))
 		if err != nil {
@@ -503,7 +485,7 @@ func TestSizeWarnsAboutLargeContexts(t *testing.T) {
 		t.Errorf("largest path not first: %q", warn)
 	}
 
-	writeTree(t, dir, map[string]string{".dockerignore": "data\nckpt\n"})
+	testenv.WriteFiles(t, dir, map[string]string{".dockerignore": "data\nckpt\n"})
 	c = newContext(t, dir, types.BuildConfig{})
 	if _, warn, _ := c.Size(context.Background()); warn != "" {
 		t.Errorf("ignored data still warned: %q", warn)
@@ -531,7 +513,7 @@ func TestImageName(t *testing.T) {
 
 func TestNewRejects(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "file": ""})
+	testenv.WriteFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "file": ""})
 	tests := []struct {
 		name string
 		b    types.BuildConfig
@@ -552,7 +534,7 @@ func TestNewRejects(t *testing.T) {
 
 func TestNewResolvesRelativePathsAndArgs(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"svc/docker/Dockerfile": "FROM scratch\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"svc/docker/Dockerfile": "FROM scratch\n"})
 	one := "1"
 	c, err := New(dir, "app", &types.BuildConfig{Context: "svc", Dockerfile: "docker/Dockerfile",
 		Args: types.MappingWithEquals{"SET": &one, "UNSET": nil}})
@@ -569,7 +551,7 @@ func TestNewResolvesRelativePathsAndArgs(t *testing.T) {
 	if err != nil || out.DockerfileName != "docker/Dockerfile" {
 		t.Errorf("absolute Dockerfile inside context: %v %v", out, err)
 	}
-	writeTree(t, dir, map[string]string{"Dockerfile.outside": "FROM scratch\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"Dockerfile.outside": "FROM scratch\n"})
 	out, err = New(dir, "app", &types.BuildConfig{Context: "svc", Dockerfile: "../Dockerfile.outside"})
 	if err != nil || out.DockerfileName != inlineDockerfileName {
 		t.Errorf("Dockerfile outside context: %+v %v", out, err)

@@ -8,11 +8,12 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/mlstack/mlstack/internal/project"
+	"github.com/mlstack/mlstack/internal/testenv"
 )
 
 func TestWithLabelLine(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"Dockerfile": "FROM scratch\nCOPY . /app", ".dockerignore": "data\n", "a.txt": "a"})
+	testenv.WriteFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch\nCOPY . /app", ".dockerignore": "data\n", "a.txt": "a"})
 	c := newContext(t, dir, types.BuildConfig{})
 	own := map[string]string{HashLabel: "sha256:abc", "com.docker.compose.service": "web"}
 
@@ -48,7 +49,7 @@ func TestWithLabelLine(t *testing.T) {
 
 func TestSyntheticIgnoreWithoutDockerignore(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"a.txt": "a"})
+	testenv.WriteFiles(t, dir, map[string]string{"a.txt": "a"})
 	c := newContext(t, dir, types.BuildConfig{DockerfileInline: "FROM scratch\n"})
 	got := tarEntries(t, c)[".dockerignore"]
 	if got != ".dockerignore\n"+inlineDockerfileName+"\n" {
@@ -93,7 +94,7 @@ func TestCycle(t *testing.T) {
 
 func TestImageDeps(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"base/Dockerfile":  "FROM debian:bookworm\n",
 		"train/Dockerfile": "FROM proj-base\n",
 		"serve/Dockerfile": "FROM ml/base:1\n",

@@ -10,6 +10,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	archive "github.com/moby/go-archive"
+
+	"github.com/mlstack/mlstack/internal/testenv"
 )
 
 // TestWalkAgreesWithDockerCLI compares the file set with what the docker CLI's classic-builder path
@@ -45,8 +47,8 @@ func TestWalkAgreesWithDockerCLI(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.ReplaceAll(tt.ignore, "\n", " "), func(t *testing.T) {
 			dir := t.TempDir()
-			writeTree(t, dir, tree)
-			writeTree(t, dir, map[string]string{".dockerignore": tt.ignore})
+			testenv.WriteFiles(t, dir, tree)
+			testenv.WriteFiles(t, dir, map[string]string{".dockerignore": tt.ignore})
 			c := newContext(t, dir, types.BuildConfig{Dockerfile: tt.dockerfile})
 			var ours []string
 			for _, p := range paths(t, c) {

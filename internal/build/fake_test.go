@@ -14,6 +14,7 @@ import (
 
 	"github.com/mlstack/mlstack/internal/enginefake"
 	"github.com/mlstack/mlstack/internal/project"
+	"github.com/mlstack/mlstack/internal/testenv"
 )
 
 var _ Engine = (*enginefake.Engine)(nil)
@@ -63,7 +64,7 @@ func buildService(name, ctxDir string) types.ServiceConfig {
 
 func TestServiceBuildsOnlyWhenTheHashChanges(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"app/Dockerfile": "FROM base\nCOPY . /app\n", "app/train.py": "v1"})
+	testenv.WriteFiles(t, dir, map[string]string{"app/Dockerfile": "FROM base\nCOPY . /app\n", "app/train.py": "v1"})
 	eng := newFakeBuilds()
 	p := fakeProject(dir, buildService("training", "app"))
 	svc := p.Services["training"]
@@ -94,7 +95,7 @@ func TestServiceBuildsOnlyWhenTheHashChanges(t *testing.T) {
 	}
 	eng.took()
 
-	writeTree(t, dir, map[string]string{"app/train.py": "v2, longer"})
+	testenv.WriteFiles(t, dir, map[string]string{"app/train.py": "v2, longer"})
 	changed, built, err := Service(ctx, eng, p, svc, Options{}, &out)
 	if err != nil || !built || changed == id {
 		t.Errorf("changed input: %s, built %v, %v; want a new image", changed, built, err)
@@ -120,7 +121,7 @@ func imageIDs(t *testing.T, eng *fakeBuilds) []string {
 
 func TestServiceBaseImages(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"app/Dockerfile": "FROM base\n", "gone/Dockerfile": "# a comment\nFROM missing:1\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"app/Dockerfile": "FROM base\n", "gone/Dockerfile": "# a comment\nFROM missing:1\n"})
 	ctx := context.Background()
 	var out bytes.Buffer
 
@@ -149,7 +150,7 @@ func TestServiceBaseImages(t *testing.T) {
 
 func TestSetBuildsBasesFirstAndIdenticalSectionsOnce(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"base/Dockerfile": "FROM base\n", "app/Dockerfile": "FROM proj-common\nCOPY . /\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"base/Dockerfile": "FROM base\n", "app/Dockerfile": "FROM proj-common\nCOPY . /\n"})
 	eng := newFakeBuilds()
 	p := fakeProject(dir, buildService("common", "base"), buildService("training", "app"), buildService("evaluation", "app"))
 	s, err := NewSet(eng, p, Options{}, func(string) io.Writer { return io.Discard })
