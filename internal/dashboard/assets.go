@@ -1,21 +1,23 @@
 package dashboard
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
-	"strings"
 )
 
-// assets are the page's files, read once from the binary. index.html names each script and
+// assets are the page's files, read once from the binary. The page names each script and
 // stylesheet with its content hash, so the browser may keep them for good and a new mlstack's page
 // never runs an old script.
 type assets struct {
-	index []byte
+	// tmpl holds index.html (the page) and stack.tmpl (the stack view).
+	tmpl  *template.Template
 	files map[string]asset
 }
 
@@ -25,32 +27,51 @@ type asset struct {
 	ctype string
 }
 
-// loadAssets reads the page's files from web; index.html refers to each as NAME?v={{NAME}}.
+// loadAssets reads the page's files from web; index.html refers to each as {{asset "NAME"}}.
 func loadAssets(web fs.FS) (*assets, error) {
 	a := &assets{files: map[string]asset{}}
-	var pairs []string
-	for _, name := range []string{"boot.js", "app.js", "style.css"} {
+	for _, name := range []string{"app.js", "style.css"} {
 		b, err := fs.ReadFile(web, name)
 		if err != nil {
 			return nil, fmt.Errorf("dashboard: page file: %w", err)
 		}
 		sum := sha256.Sum256(b)
-		h := hex.EncodeToString(sum[:6])
-		a.files[name] = asset{body: b, hash: h, ctype: mime.TypeByExtension(path.Ext(name))}
-		pairs = append(pairs, "{{"+name+"}}", h)
+		a.files[name] = asset{body: b, hash: hex.EncodeToString(sum[:6]), ctype: mime.TypeByExtension(path.Ext(name))}
 	}
-	index, err := fs.ReadFile(web, "index.html")
+	funcs := template.FuncMap{
+		"asset": func(name string) (string, error) {
+			f, ok := a.files[name]
+			if !ok {
+				return "", fmt.Errorf("no page file %q", name)
+			}
+			return name + "?v=" + f.hash, nil
+		},
+	}
+	t, err := template.New("").Funcs(funcs).ParseFS(web, "index.html", "stack.tmpl")
 	if err != nil {
-		return nil, fmt.Errorf("dashboard: page file: %w", err)
+		return nil, fmt.Errorf("dashboard: page template: %w", err)
 	}
-	a.index = []byte(strings.NewReplacer(pairs...).Replace(string(index)))
+	a.tmpl = t
 	return a, nil
 }
 
-// serveIndex answers the page itself, which is never cached: it names the current files.
-func (a *assets) serveIndex(w http.ResponseWriter, r *http.Request) {
+// pageData is what index.html shows: with the token, the project and its stack; without, nothing.
+type pageData struct {
+	Project, Tracking string
+	Version           int
+	Stack             *stackView
+}
+
+// servePage answers the page itself, which is never cached: it names the current files and, for a
+// request that carries the token, holds the stack as it is now.
+func (a *assets) servePage(w http.ResponseWriter, d pageData) {
+	var b bytes.Buffer
+	if err := a.tmpl.ExecuteTemplate(&b, "index.html", d); err != nil {
+		http.Error(w, "dashboard: render the page: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(a.index)
+	w.Write(b.Bytes())
 }
 
 // serveFile answers a script or the stylesheet; asked for by its current hash, the browser may keep it.

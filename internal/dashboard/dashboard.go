@@ -48,7 +48,7 @@ type Server struct {
 // shutdownGrace bounds how long open page connections may take to close at exit.
 const shutdownGrace = 3 * time.Second
 
-// Serve listens on 127.0.0.1, calls ready with the page's URL (the token in its fragment), and
+// Serve listens on 127.0.0.1, calls ready with the page's URL (the token in its query), and
 // serves until ctx ends.
 func Serve(ctx context.Context, st *stack.Stack, o Options, ready func(url string)) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(o.Port)))
@@ -75,7 +75,7 @@ func Serve(ctx context.Context, st *stack.Stack, o Options, ready func(url strin
 	go func() { served <- srv.Serve(ln) }()
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	if token != "" {
-		url += "#token=" + token
+		url += "?token=" + token
 	}
 	ready(url)
 	select {
@@ -119,7 +119,7 @@ func withAllServices(st *stack.Stack) *stack.Stack {
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.page.serveIndex)
+	mux.HandleFunc("GET /{$}", s.handlePage)
 	mux.HandleFunc("GET /{file}", s.page.serveFile)
 	mux.HandleFunc("GET /api/state", s.handleState)
 	mux.HandleFunc("POST /api/events", s.handleEvents)

@@ -23,6 +23,7 @@ const (
 	heartbeatEvery = 15 * time.Second // a comment line, so a vanished page is noticed
 	actionTimeout  = 2 * time.Minute  // restart and stop wait at most this long
 	logBatch       = 500              // lines sent in one event at most
+	firstListWait  = 3 * time.Second  // how long the page waits for the engine's first list
 )
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -46,7 +47,7 @@ func (s *Server) running() map[string]bool {
 	cs, _, _, _ := s.obs.Snapshot()
 	out := map[string]bool{}
 	for _, c := range cs {
-		if c.OneOff && (c.State == "running" || c.State == "restarting") {
+		if c.OneOff && c.running() {
 			out[c.Name] = true
 		}
 	}
@@ -54,6 +55,28 @@ func (s *Server) running() map[string]bool {
 }
 
 func (s *Server) handleState(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.state()) }
+
+// handlePage serves the page; asked for with the token, it arrives with the stack drawn, so the
+// first paint shows it without waiting for a script and a request.
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	var d pageData
+	if s.guard.pageAuthorized(r) {
+		// A page asked for the moment the URL is printed waits, briefly, for the engine's first answer.
+		ctx, cancel := context.WithTimeout(r.Context(), firstListWait)
+		s.obs.waitListed(ctx)
+		cancel()
+		st := s.state()
+		v := newStackView(st, time.Now())
+		d = pageData{Project: st.Project, Tracking: st.Tracking, Version: st.Version, Stack: &v}
+	}
+	s.page.servePage(w, d)
+}
+
+// stackEvent is the stack view rendered for one version of the state.
+type stackEvent struct {
+	Version int    `json:"version"`
+	HTML    string `json:"html"`
+}
 
 func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 	list, err := s.runs.List(s.running())
@@ -201,8 +224,8 @@ func (s *sse) ping() error {
 	return s.rc.Flush()
 }
 
-// handleEvents streams the stack's state on every change the engine reports, and the runs list
-// whenever a record changes or a job starts or ends.
+// handleEvents streams the stack's state, and its view rendered, on every change the engine
+// reports, and the runs list whenever a record changes or a job starts or ends.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	out := startSSE(w)
 	ctx := r.Context()
@@ -215,7 +238,15 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	for {
 		cs, engErr, v, next := s.obs.Snapshot()
 		if v != sentVersion {
-			if err := out.send("state", buildState(s.proj, cs, engErr, v)); err != nil {
+			st := buildState(s.proj, cs, engErr, v)
+			if err := out.send("state", st); err != nil {
+				return
+			}
+			html, err := s.page.renderStack(newStackView(st, time.Now()))
+			if err != nil {
+				return
+			}
+			if err := out.send("stack", stackEvent{Version: v, HTML: html}); err != nil {
 				return
 			}
 			sentVersion = v

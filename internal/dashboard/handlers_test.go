@@ -40,6 +40,14 @@ const testToken = "0123456789abcdef0123456789abcdef"
 
 func testServer(t *testing.T) (*Server, *fakeEngine, http.Handler) {
 	t.Helper()
+	eng := newFakeEngine()
+	s, h := testServerOn(t, eng)
+	return s, eng, h
+}
+
+// testServerOn serves testCompose's project from eng, which may hold containers already.
+func testServerOn(t *testing.T, eng *fakeEngine) (*Server, http.Handler) {
+	t.Helper()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(testCompose), 0o644)
 	p, err := project.Load(context.Background(), project.Options{WorkingDir: dir, Files: []string{filepath.Join(dir, "compose.yaml")}})
@@ -48,12 +56,11 @@ func testServer(t *testing.T) (*Server, *fakeEngine, http.Handler) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	eng := newFakeEngine()
 	s, err := newServer(ctx, &stack.Stack{Project: p}, eng, 4242, testToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, eng, s.routes()
+	return s, s.routes()
 }
 
 func call(h http.Handler, method, path string) *httptest.ResponseRecorder {
@@ -99,7 +106,7 @@ func TestStateShowsEveryServiceAndTheMLflowLink(t *testing.T) {
 	}
 }
 
-func TestEventsStreamSendsStateAndRuns(t *testing.T) {
+func TestEventsStreamSendsStateStackAndRuns(t *testing.T) {
 	_, _, h := testServer(t)
 	srv := httptest.NewUnstartedServer(h)
 	srv.Start()
@@ -120,13 +127,13 @@ func TestEventsStreamSendsStateAndRuns(t *testing.T) {
 	}
 	sc := bufio.NewScanner(resp.Body)
 	var seen []string
-	for sc.Scan() && len(seen) < 2 {
+	for sc.Scan() && len(seen) < 3 {
 		if ev, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
 			seen = append(seen, ev)
 		}
 	}
-	if strings.Join(seen, ",") != "state,runs" {
-		t.Errorf("events %v, want state then runs", seen)
+	if strings.Join(seen, ",") != "state,stack,runs" {
+		t.Errorf("events %v, want state, the stack view, then runs", seen)
 	}
 }
 

@@ -311,6 +311,22 @@ func (o *Observer) Snapshot() (cs []Container, engineErr string, version int, ne
 	return cs, o.err, o.version, o.changed
 }
 
+// waitListed returns once the containers have been listed (or the engine's error is known), or
+// when ctx ends; the page then shows what it has.
+func (o *Observer) waitListed(ctx context.Context) {
+	for {
+		_, _, v, next := o.Snapshot()
+		if v > 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-next:
+		}
+	}
+}
+
 // lastStart is the latest start time among a service's containers (zero when none started).
 func (o *Observer) lastStart(service string) time.Time {
 	o.mu.Lock()

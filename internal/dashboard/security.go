@@ -12,7 +12,8 @@ import (
 
 // guard holds what every request is checked against.
 type guard struct {
-	// token is required as "Authorization: Bearer TOKEN" on /api/ unless empty (--no-token).
+	// token is required as "Authorization: Bearer TOKEN" on /api/ unless empty (--no-token); the
+	// page itself is served to anyone, with the stack in it only for ?token=TOKEN.
 	token string
 	// hosts are the only Host headers served: a DNS-rebound name reaching 127.0.0.1 is refused.
 	hosts []string
@@ -73,10 +74,21 @@ func (g *guard) wrap(h http.Handler) http.Handler {
 	})
 }
 
+// authorized says whether an API request carries the token as its credential.
 func (g *guard) authorized(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return g.matches(got, ok)
+}
+
+// pageAuthorized says whether a request for the page carries the token in its URL (?token=), as
+// the printed URL does: only then does the page arrive with the stack in it.
+func (g *guard) pageAuthorized(r *http.Request) bool {
+	return g.matches(r.URL.Query().Get("token"), r.URL.Query().Has("token"))
+}
+
+func (g *guard) matches(got string, given bool) bool {
 	if g.token == "" {
 		return true
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(g.token)) == 1
+	return given && subtle.ConstantTimeCompare([]byte(got), []byte(g.token)) == 1
 }

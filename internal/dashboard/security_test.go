@@ -86,7 +86,8 @@ func TestNewTokenIsRandom(t *testing.T) {
 	}
 }
 
-// The page never parses text as HTML: whatever a container prints stays text.
+// The page parses no text as HTML but the server's rendering of the stack view (which
+// TestStackViewEscapesEverything covers), and its files hold no inline script or style.
 func TestFrontEndSetsNoHTML(t *testing.T) {
 	bad := regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function|createContextualFragment|\.cookie`)
 	err := fs.WalkDir(webFS, "web", func(path string, d fs.DirEntry, err error) error {
@@ -97,10 +98,12 @@ func TestFrontEndSetsNoHTML(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if m := bad.Find(b); m != nil {
-			t.Errorf("%s uses %s", path, m)
+		for _, line := range strings.Split(string(b), "\n") {
+			if m := bad.FindString(line); m != "" && strings.TrimSpace(line) != "view.innerHTML = v.html;" {
+				t.Errorf("%s uses %s: %s", path, m, line)
+			}
 		}
-		if strings.HasSuffix(path, ".html") && (strings.Contains(string(b), "<script>") || strings.Contains(string(b), "style=") || strings.Contains(string(b), "http")) {
+		if !strings.HasSuffix(path, ".js") && !strings.HasSuffix(path, ".css") && (strings.Contains(string(b), "<script>") || strings.Contains(string(b), "style=") || strings.Contains(string(b), "http")) {
 			t.Errorf("%s has inline script or style, or refers to another site", path)
 		}
 		return nil

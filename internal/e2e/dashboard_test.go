@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -174,7 +175,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	p := testenv.NewProject(t, dashboardCompose)
 	p.MustRun("up", "-d")
 	url, dash := startDashboard(t, p)
-	base, token, _ := strings.Cut(url, "#token=")
+	base, token, _ := strings.Cut(url, "?token=")
 	if len(token) != 32 {
 		t.Fatalf("URL %q carries no token", url)
 	}
@@ -194,6 +195,13 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("GET /api/state with the token: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	// The printed URL's page arrives with the stack in it; the page without the token shows nothing of it.
+	if body := get(t, url); !strings.Contains(body, `data-service="db"`) {
+		t.Errorf("the printed URL's page does not hold the stack:\n%s", body)
+	}
+	if body := get(t, base); strings.Contains(body, `data-service=`) {
+		t.Errorf("the page without the token shows services:\n%s", body)
+	}
 
 	ctx := headless(t)
 	status := func(svc, st string) string {
@@ -348,4 +356,19 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err := dash.Wait(); err != nil {
 		t.Errorf("dashboard after Ctrl-C: %v, want exit 0", err)
 	}
+}
+
+// get returns the body of a 200 answer to a GET.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
+	return string(b)
 }

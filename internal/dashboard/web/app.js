@@ -1,28 +1,21 @@
-// mlstack dashboard. Every text from the engine, a container or a run record is set with
-// textContent or as an attribute value, never parsed as HTML.
+// mlstack dashboard. The stack view comes rendered from the server (html/template escapes every
+// value for where it lands); everything else from the engine, a container or a run record is set
+// with textContent or as an attribute value here, never parsed as HTML.
 'use strict';
-performance.mark('mlstack-script'); // for bench/dashboard: when the script starts to run
 
 const TOKEN_KEY = 'mlstack-dashboard-token'; // where the token is kept for this tab's reloads
-// boot.js took the token from the URL (or, on a reload, from sessionStorage).
-const token = window.mlstackToken;
+// The printed URL carries the token as ?token= (the server drew the stack into this page for it).
+// It leaves the address bar at once and goes as a header from then on; it is kept in
+// sessionStorage for this tab's reloads once the page has loaded, since a new tab's first use of
+// sessionStorage holds up the page's one thread.
+const urlToken = new URLSearchParams(location.search).get('token');
+const token = urlToken || sessionStorage.getItem(TOKEN_KEY);
+history.replaceState(null, '', location.pathname + (location.hash.length > 1 ? location.hash : '#/stack'));
+if (urlToken) addEventListener('load', () => setTimeout(() => sessionStorage.setItem(TOKEN_KEY, urlToken)));
 const MAX_LOG_LINES = 5000;
-
-// boot.js asked for the first state while the page was parsed; whichever of it and the live stream
-// answers first draws (start).
-const firstState = (window.mlstackFirstState || fetch('/api/state', { headers: authHeaders() }).then(read))
-  .then(answer).catch(() => null);
 
 function authHeaders() {
   return token ? { 'Authorization': 'Bearer ' + token } : {};
-}
-
-// keepToken stores a token that came in the URL for this tab's reloads, once the first state is
-// drawn: a new tab's first use of sessionStorage stalls the page's one thread.
-function keepToken() {
-  if (!window.mlstackTokenNew) return;
-  window.mlstackTokenNew = false;
-  setTimeout(() => sessionStorage.setItem(TOKEN_KEY, token));
 }
 
 // el builds an element; string children become text nodes.
@@ -63,7 +56,7 @@ async function api(path, opts) {
   return answer(await read(await fetch(path, Object.assign({ headers: authHeaders() }, opts || {}))));
 }
 
-// read takes an API response's status and JSON body (as boot.js does for the first state).
+// read takes an API response's status and JSON body.
 async function read(r) {
   return { status: r.status, ok: r.ok, statusText: r.statusText, body: await r.json().catch(() => ({})) };
 }
@@ -127,7 +120,6 @@ function dur(ms) {
 }
 function when(t) { return t ? new Date(t).toLocaleString() : ''; }
 function num(v) { return typeof v === 'number' ? (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(+v.toPrecision(6))) : ''; }
-function isRunning(c) { return c.state === 'running' || c.state === 'restarting'; }
 
 // Elements with data-since show the time elapsed since then, refreshed every second.
 setInterval(() => {
@@ -149,7 +141,7 @@ function confirmAction(text, action) {
 }
 
 // ---- app state ----
-const app = { state: null, runs: null, route: [], logs: null, runTimer: null };
+const app = { state: null, stack: null, runs: null, route: [], logs: null, runTimer: null };
 
 function render() {
   const parts = (location.hash || '#/stack').slice(2).split('/').map(decodeURIComponent);
@@ -160,25 +152,29 @@ function render() {
   if (parts[0] !== 'logs' && app.logs) { app.logs.abort.abort(); app.logs = null; }
   if (app.runTimer) { clearInterval(app.runTimer); app.runTimer = null; }
   const view = document.getElementById('view');
+  if (parts[0] !== 'stack' && parts[0]) delete view.dataset.version; // the stack view is no longer shown
   switch (parts[0]) {
     case 'logs': return renderLogs(view, parts[1] || '');
     case 'runs': return renderRuns(view);
     case 'run': return renderRun(view, parts[1]);
     case 'diff': return renderDiff(view, parts[1], parts[2]);
-    default: return renderStack(view);
+    default: return showStack(view);
   }
 }
 window.addEventListener('hashchange', render);
 
 function onState(s) {
-  if (!app.state) performance.mark('mlstack-state'); // for bench/dashboard: the first state in hand
   app.state = s;
   document.getElementById('project').textContent = s.project;
   document.title = 'mlstack · ' + s.project;
   const ml = document.getElementById('mlflow');
   ml.classList.toggle('hidden', !s.tracking);
   if (s.tracking) ml.setAttribute('href', s.tracking);
-  if (app.route[0] === 'stack' || !app.route[0]) renderStack(document.getElementById('view'));
+}
+
+function onStack(v) {
+  app.stack = v;
+  if (app.route[0] === 'stack' || !app.route[0]) showStack(document.getElementById('view'));
 }
 
 function onRuns(list) {
@@ -193,127 +189,30 @@ function onRuns(list) {
 }
 
 // ---- stack view ----
-function statusText(c) {
-  if (c.status === 'exited') return 'exited (' + c.exit_code + ')';
-  if (c.status === 'restarting' || c.restarts > 0 && isRunning(c)) return c.status + ' (restarts: ' + c.restarts + ')';
-  return c.status;
+// showStack puts the server's latest rendering of the stack view in place, unless the view shows
+// it already (the page arrives with it drawn; data-version says which state it shows).
+function showStack(view) {
+  const v = app.stack;
+  if (!v) {
+    if (!view.dataset.version) view.replaceChildren(el('p', { class: 'muted', text: 'Connecting…' }));
+    return;
+  }
+  if (view.dataset.version === String(v.version)) return;
+  const wrap = view.querySelector('.graph-wrap');
+  const [left, top] = wrap ? [wrap.scrollLeft, wrap.scrollTop] : [0, 0];
+  view.innerHTML = v.html;
+  view.dataset.version = v.version;
+  const now = view.querySelector('.graph-wrap');
+  if (now) { now.scrollLeft = left; now.scrollTop = top; }
 }
 
-// layout places each service one column right of its deepest dependency.
-function layout(services) {
-  const byName = new Map(services.map(s => [s.name, s]));
-  const depth = new Map();
-  const visit = (n, seen) => {
-    if (depth.has(n)) return depth.get(n);
-    if (seen.has(n)) return 0;
-    seen.add(n);
-    const s = byName.get(n);
-    let d = 0;
-    for (const dep of (s && s.depends_on) || []) if (byName.has(dep.service)) d = Math.max(d, visit(dep.service, seen) + 1);
-    depth.set(n, d);
-    return d;
-  };
-  for (const s of services) visit(s.name, new Set());
-  const cols = [];
-  for (const s of services) (cols[depth.get(s.name)] = cols[depth.get(s.name)] || []).push(s);
-  return cols;
-}
-
-const NODE_W = 250, NODE_H = 164, GAP_X = 70, GAP_Y = 22;
-
-function renderStack(view) {
-  const s = app.state;
-  view.replaceChildren();
-  if (!s) { view.append(el('p', { class: 'muted', text: 'Connecting to the engine…' })); return; }
-  if (s.engine) view.append(el('p', { class: 'error', text: 'Engine: ' + s.engine }));
-  const cols = layout(s.services);
-  const pos = new Map();
-  let height = 0;
-  cols.forEach((col, x) => col.forEach((svc, y) => {
-    pos.set(svc.name, { x: 10 + x * (NODE_W + GAP_X), y: 10 + y * (NODE_H + GAP_Y) });
-    height = Math.max(height, 10 + (y + 1) * (NODE_H + GAP_Y));
-  }));
-  const width = 10 + cols.length * (NODE_W + GAP_X);
-  const graph = el('div', { class: 'graph', id: 'graph' });
-  graph.style.width = width + 'px';
-  graph.style.height = (height + GAP_Y) + 'px';
-  const edges = svg('svg', { class: 'edges', width, height: height + GAP_Y });
-  // Each node's incoming and outgoing edges spread over its side, in the order of the other end.
-  const links = [];
-  for (const svc of s.services) for (const d of svc.depends_on || []) {
-    if (pos.has(d.service) && pos.has(svc.name)) links.push({ from: d.service, to: svc.name, cond: d.condition });
-  }
-  const spread = (key, other) => {
-    const groups = new Map();
-    for (const l of links) (groups.get(l[key]) || groups.set(l[key], []).get(l[key])).push(l);
-    for (const ls of groups.values()) {
-      ls.sort((a, b) => pos.get(a[other]).y - pos.get(b[other]).y || pos.get(a[other]).x - pos.get(b[other]).x);
-      ls.forEach((l, i) => { l[key + 'Y'] = pos.get(l[key]).y + NODE_H * (i + 1) / (ls.length + 1); });
-    }
-  };
-  spread('from', 'to');
-  spread('to', 'from');
-  for (const l of links) {
-    const a = pos.get(l.from), b = pos.get(l.to);
-    const x1 = a.x + NODE_W, y1 = l.fromY, x2 = b.x, y2 = l.toY;
-    let d;
-    if (x2 - x1 <= GAP_X) {
-      const mx = (x1 + x2) / 2;
-      d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2 - 6},${y2}`;
-    } else {
-      // An edge across columns runs in the gap below its source's row, clear of the nodes between.
-      const gy = a.y + NODE_H + GAP_Y / 2, h = GAP_X / 2;
-      d = `M${x1},${y1} C${x1 + h},${y1} ${x1 + h},${gy} ${x1 + GAP_X},${gy} L${x2 - GAP_X},${gy} C${x2 - h},${gy} ${x2 - h},${y2} ${x2 - 6},${y2}`;
-    }
-    edges.append(svg('path', { d, class: 'edge ' + (l.cond || '') },
-      svg('title', { text: l.to + ' depends on ' + l.from + ' (' + l.cond + ')' })));
-    edges.append(svg('polygon', { points: `${x2},${y2} ${x2 - 8},${y2 - 4} ${x2 - 8},${y2 + 4}`, class: 'arrow' }));
-  }
-  graph.append(edges);
-  for (const svc of s.services) {
-    const p = pos.get(svc.name);
-    const n = node(svc);
-    n.style.left = p.x + 'px';
-    n.style.top = p.y + 'px';
-    graph.append(n);
-  }
-  view.append(el('div', { class: 'graph-wrap' }, graph));
-  // The first full drawing, timed from navigation start, for bench/dashboard.
-  if (performance.getEntriesByName('mlstack-stack-drawn').length === 0) performance.mark('mlstack-stack-drawn');
-  view.append(el('p', { class: 'muted legend' }, 'Arrows point from a dependency to the service that waits for it. ',
-    'Dashed services are in a profile that is off.'));
-}
-
-function node(svc) {
-  const cs = svc.containers;
-  const main = cs.find(isRunning) || cs[0];
-  const status = main ? main.status : 'not created';
-  const n = el('div', { class: 'node ' + (svc.enabled ? '' : 'disabled'), 'data-service': svc.name });
-  n.append(el('div', { class: 'title' },
-    el('span', { class: 'name', text: svc.name }),
-    el('span', { class: 'status s-' + (main && main.status === 'exited' && main.exit_code === 0 ? 'completed' : status.replace(/ /g, '-')), 'data-status': status, text: main ? statusText(main) : status })));
-  if (cs.length > 1) n.append(el('div', { class: 'muted small', text: cs.filter(isRunning).length + '/' + cs.length + ' containers running' }));
-  n.append(el('div', { class: 'image', title: svc.image, text: svc.image }));
-  const meta = el('div', { class: 'meta' });
-  if (main && isRunning(main) && main.started_at) meta.append('up ', el('span', { 'data-since': main.started_at, text: dur(Date.now() - Date.parse(main.started_at)) }));
-  if (!svc.enabled) meta.append(el('span', { class: 'muted', text: 'profile ' + (svc.profiles || []).join(',') + ' off' }));
-  for (const c of cs) for (const p of c.ports || []) {
-    const host = (!p.host_ip || p.host_ip === '0.0.0.0' || p.host_ip === '::') ? '127.0.0.1' : (p.host_ip.includes(':') ? '[' + p.host_ip + ']' : p.host_ip);
-    const label = host + ':' + p.published + '→' + p.target;
-    if (p.proto === 'tcp') meta.append(el('a', { class: 'port', href: 'http://' + host + ':' + Number(p.published) + '/', target: '_blank', rel: 'noopener noreferrer', text: label }));
-    else meta.append(el('span', { class: 'port', text: label + '/' + p.proto }));
-  }
-  n.append(meta);
-  for (const c of cs) if (c.probe) n.append(el('pre', { class: 'probe', title: 'last health probe output', text: c.probe }));
-  const actions = el('div', { class: 'actions' },
-    el('a', { href: '#/logs/' + encodeURIComponent(svc.name), text: 'logs' }));
-  if (cs.length > 0) actions.append(el('button', {
-    type: 'button', class: 'small restart', text: 'restart',
-    onclick: () => confirmAction('Restart service "' + svc.name + '"?', () => api('/api/services/' + encodeURIComponent(svc.name) + '/restart', { method: 'POST' })),
-  }));
-  n.append(actions);
-  return n;
-}
+// A service's restart button, in the server's rendering, asks first.
+document.getElementById('view').addEventListener('click', (e) => {
+  const node = e.target.closest('button.restart') && e.target.closest('.node[data-service]');
+  if (!node) return;
+  const name = node.dataset.service;
+  confirmAction('Restart service "' + name + '"?', () => api('/api/services/' + encodeURIComponent(name) + '/restart', { method: 'POST' }));
+});
 
 // ---- logs view ----
 function renderLogs(view, service) {
@@ -472,12 +371,11 @@ function chart(name, series) {
 
 // ---- start ----
 function start() {
-  if (!location.hash || location.hash === '#') history.replaceState(null, '', location.pathname + '#/stack');
-  firstState.then(s => { if (s && !app.state) onState(s); }).finally(keepToken);
   render();
   const live = document.getElementById('live');
   stream('/api/events', (ev, data) => {
     if (ev === 'state') onState(data);
+    else if (ev === 'stack') onStack(data);
     else if (ev === 'runs') onRuns(data);
   }, new AbortController().signal, (up) => { live.classList.toggle('off', !up); live.title = up ? 'live' : 'reconnecting'; });
 }
