@@ -373,10 +373,17 @@ function chart(name, series) {
 function start() {
   render();
   const live = document.getElementById('live');
-  stream('/api/events', (ev, data) => {
+  const follow = () => stream('/api/events', (ev, data) => {
     if (ev === 'state') onState(data);
     else if (ev === 'stack') onStack(data);
     else if (ev === 'runs') onRuns(data);
   }, new AbortController().signal, (up) => { live.classList.toggle('off', !up); live.title = up ? 'live' : 'reconnecting'; });
+  // The page arrived with the stack drawn, and the stream starts with the state as it is then:
+  // opened once the first frame is done, its first events (the runs list is large) do not hold
+  // that frame up. A tab opened in the background makes no frames, hence the timer.
+  let following = false;
+  const begin = () => { if (!following) { following = true; follow(); } };
+  requestAnimationFrame(() => setTimeout(begin));
+  setTimeout(begin, 500);
 }
 start();
