@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -58,11 +59,13 @@ type portView struct {
 	Href, Label string
 }
 
+// point is a node's top-left corner in the graph, in CSS pixels.
+type point struct{ x, y int }
+
 // newStackView lays out the state's services at now.
 func newStackView(s State, now time.Time) stackView {
 	v := stackView{Connecting: s.Version == 0, Engine: s.Engine}
 	cols := columns(s.Services)
-	type point struct{ x, y int }
 	pos := map[string]point{}
 	rows := 0
 	for x, col := range cols {
@@ -77,64 +80,69 @@ func newStackView(s State, now time.Time) stackView {
 	v.Width = 2*graphPad + len(cols)*(nodeW+gapX) - gapX
 	// Below the last row is room for the edges that run under it (style.css pads .graph's bottom so).
 	v.Height = 2*graphPad + rows*(nodeH+gapY)
+	v.Edges = edges(s.Services, pos)
+	return v
+}
 
-	// Each node's incoming and outgoing edges spread over its side, in the order of the other end.
-	type link struct {
-		from, to, cond string
-		fromY, toY     float64
-	}
+// link is one depends_on edge being laid out: ends[0] is the dependency, ends[1] the service that
+// waits for it; y[0] is where it leaves the dependency's right side, y[1] where it meets the
+// service's left side.
+type link struct {
+	ends [2]string
+	cond string
+	y    [2]float64
+}
+
+// edges draws the depends_on arrows between the nodes at pos.
+func edges(services []Service, pos map[string]point) []edgeView {
 	var links []*link
-	for _, svc := range s.Services {
+	for _, svc := range services {
 		for _, d := range svc.DependsOn {
 			if _, ok := pos[d.Service]; ok {
-				links = append(links, &link{from: d.Service, to: svc.Name, cond: d.Condition})
+				links = append(links, &link{ends: [2]string{d.Service, svc.Name}, cond: d.Condition})
 			}
 		}
 	}
-	spread := func(end func(*link) string, other func(*link) string, set func(*link, float64)) {
+	// Each node's outgoing (side 0) and incoming (side 1) edges spread over its side, in the order
+	// of their other ends.
+	for side := range 2 {
 		groups := map[string][]*link{}
 		for _, l := range links {
-			groups[end(l)] = append(groups[end(l)], l)
+			groups[l.ends[side]] = append(groups[l.ends[side]], l)
 		}
 		for name, ls := range groups {
 			slices.SortStableFunc(ls, func(a, b *link) int {
-				pa, pb := pos[other(a)], pos[other(b)]
-				if pa.y != pb.y {
-					return pa.y - pb.y
-				}
-				return pa.x - pb.x
+				pa, pb := pos[a.ends[1-side]], pos[b.ends[1-side]]
+				return cmp.Or(pa.y-pb.y, pa.x-pb.x)
 			})
 			for i, l := range ls {
-				set(l, float64(pos[name].y)+float64(nodeH*(i+1))/float64(len(ls)+1))
+				l.y[side] = float64(pos[name].y) + float64(nodeH*(i+1))/float64(len(ls)+1)
 			}
 		}
 	}
-	from := func(l *link) string { return l.from }
-	to := func(l *link) string { return l.to }
-	spread(from, to, func(l *link, y float64) { l.fromY = y })
-	spread(to, from, func(l *link, y float64) { l.toY = y })
+	out := make([]edgeView, 0, len(links))
 	for _, l := range links {
-		a, b := pos[l.from], pos[l.to]
-		x1, y1, x2, y2 := float64(a.x+nodeW), l.fromY, float64(b.x), l.toY
+		a, b := pos[l.ends[0]], pos[l.ends[1]]
+		x1, y1, x2, y2 := float64(a.x+nodeW), l.y[0], float64(b.x), l.y[1]
 		var d string
 		if x2-x1 <= gapX {
 			mx := (x1 + x2) / 2
-			d = fmt.Sprintf("M%s,%s C%s,%s %s,%s %s,%s", f(x1), f(y1), f(mx), f(y1), f(mx), f(y2), f(x2-6), f(y2))
+			d = fmt.Sprintf("M%s,%s C%s,%s %s,%s %s,%s", px(x1), px(y1), px(mx), px(y1), px(mx), px(y2), px(x2-6), px(y2))
 		} else {
 			// An edge across columns runs in the gap below its source's row, clear of the nodes between.
 			gy, h := float64(a.y+nodeH+gapY/2), float64(gapX)/2
 			d = fmt.Sprintf("M%s,%s C%s,%s %s,%s %s,%s L%s,%s C%s,%s %s,%s %s,%s",
-				f(x1), f(y1), f(x1+h), f(y1), f(x1+h), f(gy), f(x1+gapX), f(gy),
-				f(x2-gapX), f(gy), f(x2-h), f(gy), f(x2-h), f(y2), f(x2-6), f(y2))
+				px(x1), px(y1), px(x1+h), px(y1), px(x1+h), px(gy), px(x1+gapX), px(gy),
+				px(x2-gapX), px(gy), px(x2-h), px(gy), px(x2-h), px(y2), px(x2-6), px(y2))
 		}
-		v.Edges = append(v.Edges, edgeView{From: l.from, To: l.to, Cond: l.cond, Path: d,
-			Arrow: fmt.Sprintf("%s,%s %s,%s %s,%s", f(x2), f(y2), f(x2-8), f(y2-4), f(x2-8), f(y2+4))})
+		out = append(out, edgeView{From: l.ends[0], To: l.ends[1], Cond: l.cond, Path: d,
+			Arrow: fmt.Sprintf("%s,%s %s,%s %s,%s", px(x2), px(y2), px(x2-8), px(y2-4), px(x2-8), px(y2+4))})
 	}
-	return v
+	return out
 }
 
-// f writes a coordinate to a tenth of a pixel.
-func f(v float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") }
+// px writes a coordinate to a tenth of a pixel.
+func px(v float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") }
 
 // columns places each service one column right of its deepest dependency; a cycle (which a
 // loaded project cannot have, but labels of old containers might) counts as depth 0.
