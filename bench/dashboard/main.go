@@ -189,9 +189,9 @@ func run(loads, evs int) (string, error) {
 	fmt.Fprintf(&rep, "the same seen from outside (navigate until chromedp sees all %d services): median %s, max %s\n", services, median(times), slices.Max(times).Round(time.Millisecond))
 	fmt.Fprintf(&rep, "this browser's floor for the same chain in its smallest form (a document holding %d boxes, one stylesheet, one deferred script; page clock; each load right after one of the dashboard's): median %s, max %s (%d loads)\n", services, median(floors), slices.Max(floors).Round(time.Millisecond), loads)
 
-	page, closePage := newTab(browser)
-	defer closePage()
-	if err := do(page, 3*time.Minute, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(last))); err != nil {
+	live, closeLive := newTab(browser)
+	defer closeLive()
+	if err := do(live, 3*time.Minute, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(last))); err != nil {
 		return rep.String(), err
 	}
 	// The page notes, per service, the wall-clock time each state first shows.
@@ -202,7 +202,7 @@ func run(loads, evs int) (string, error) {
 	      if (!(k in window.__seen)) window.__seen[k] = Date.now();
 	    }
 	  }).observe(document.getElementById('view'), {subtree: true, childList: true, attributes: true});`
-	if err := do(page, time.Minute, chromedp.Evaluate[chromedp.Void](watch)); err != nil {
+	if err := do(live, time.Minute, chromedp.Evaluate[chromedp.Void](watch)); err != nil {
 		return rep.String(), err
 	}
 	evctx, stopEvents := context.WithCancel(ctx)
@@ -224,7 +224,7 @@ func run(loads, evs int) (string, error) {
 		}
 		delivery = append(delivery, got.Sub(at))
 		key := svc + ":exited"
-		seen, err := chromedp.Run(page, chromedp.Poll[int64](fmt.Sprintf(`window.__seen[%q]`, key), chromedp.WithPollingTimeout(2*time.Minute)))
+		seen, err := chromedp.Run(live, chromedp.Poll[int64](fmt.Sprintf(`window.__seen[%q]`, key), chromedp.WithPollingTimeout(2*time.Minute)))
 		if err != nil {
 			return rep.String(), fmt.Errorf("%s never showed on the page: %w", key, err)
 		}
@@ -235,7 +235,7 @@ func run(loads, evs int) (string, error) {
 		if _, _, err := eventTime(msgs, errs, id, "start"); err != nil {
 			return rep.String(), err
 		}
-		chromedp.Run(page, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`delete window.__seen[%q]`, key)))
+		chromedp.Run(live, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`delete window.__seen[%q]`, key)))
 	}
 	fmt.Fprintf(&rep, "engine event (die) to page: median %s, max %s (%d stops; page clock in ms)\n", median(delays), slices.Max(delays).Round(time.Millisecond), evs)
 	fmt.Fprintf(&rep, "  of which the engine's own delivery of the event to a subscriber: median %s, max %s\n", median(delivery), slices.Max(delivery).Round(time.Millisecond))
@@ -245,7 +245,7 @@ func run(loads, evs int) (string, error) {
 		{"#/runs", `tr.run`},
 		{"#/logs", `#logbox .line`},
 	} {
-		if err := do(page, 3*time.Minute, chromedp.Evaluate[chromedp.Void](fmt.Sprintf("location.hash = %q", v.hash)), chromedp.WaitVisible(chromedp.CSS(v.sel))); err != nil {
+		if err := do(live, 3*time.Minute, chromedp.Evaluate[chromedp.Void](fmt.Sprintf("location.hash = %q", v.hash)), chromedp.WaitVisible(chromedp.CSS(v.sel))); err != nil {
 			return rep.String(), fmt.Errorf("view %s: %w", v.hash, err)
 		}
 		time.Sleep(2 * time.Second) // every service's log follower has started and sent its backlog
